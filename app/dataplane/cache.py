@@ -1,0 +1,151 @@
+"""The data plane's in-process cache of keys and their counters.
+
+An entry holds a key's snapshot (status, expiry, limits, rules), its all-time usage, the
+usage of the window it was loaded in, and its open holds. Answers without a hold come from
+here, with no database round trip. Any change to a key, made on this instance or reported
+by the change feed from another, drops its entry; the next request reloads it. Unknown
+hashes are remembered too (so guessing costs no query) until any key changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.decision import Counters, KeySnapshot
+from app.domain.windows import Window, WindowUnit
+from app.services import periods
+from app.store import changes, keystate, sql
+
+MAX_ENTRIES = 200_000
+MAX_UNKNOWN = 100_000
+
+
+@dataclass
+class Entry:
+    snapshot: KeySnapshot
+    usage: int
+    window: Window | None
+    anchor: int | None
+    window_start: int | None
+    window_usage: int
+    holds: tuple[tuple[int, int | None, int], ...]  # (amount, window start, expires at)
+
+    def counters(self, now_us: int) -> Counters:
+        """Counters as of now: expired holds drop out, and a window that rolled over starts at zero."""
+        start = None
+        if self.window is not None:
+            start = periods.current_bounds(self.anchor, self.window, now_us).start_us
+        open_holds = [h for h in self.holds if h[2] > now_us]
+        return Counters(
+            usage=self.usage,
+            held=sum(h[0] for h in open_holds),
+            window_usage=self.window_usage if start == self.window_start else 0,
+            window_held=sum(h[0] for h in open_holds if start is not None and h[1] == start),
+        )
+
+
+class KeyCache:
+    def __init__(self) -> None:
+        self._by_hash: dict[str, Entry] = {}
+        self._hash_of: dict[int, str] = {}
+        self._unknown: set[str] = set()
+        self._last_used: dict[int, int] = {}
+        self.hits = 0
+        self.misses = 0
+
+    # --- reads -------------------------------------------------------------------------
+    async def get(self, key_hash: str, now_us: int) -> Entry | None:
+        entry = self._by_hash.get(key_hash)
+        if entry is not None:
+            self.hits += 1
+            return entry
+        if key_hash in self._unknown:
+            self.hits += 1
+            return None
+        self.misses += 1
+        return await self._load(key_hash, now_us)
+
+    async def _load(self, key_hash: str, now_us: int) -> Entry | None:
+        generation = self._generation
+        conn = sql.client()
+        row = await keystate.key_row_by_hash(conn, key_hash)
+        if row is None:
+            if generation == self._generation and len(self._unknown) < MAX_UNKNOWN:
+                self._unknown.add(key_hash)
+            return None
+        entry = await self.entry_from_row(conn, row, now_us)
+        # a change that arrived while we were loading may have made what we read stale: do not keep it
+        if generation == self._generation:
+            if len(self._by_hash) >= MAX_ENTRIES:
+                self.clear()
+            self._by_hash[key_hash] = entry
+            self._hash_of[row["id"]] = key_hash
+        return entry
+
+    @staticmethod
+    async def entry_from_row(conn, row: dict, now_us: int) -> Entry:
+        snapshot = await keystate.snapshot_of(row)
+        window = None
+        if row["recurring_amount"] is not None:
+            window = Window(row["recurring_value"], WindowUnit(row["recurring_unit"]))
+        counters_start = keystate.window_start_of(row, now_us)
+        holds = await sql.fetch(
+            conn, "SELECT amount, window_start, expires_at FROM holds WHERE key_id = ? AND expires_at > ?", [row["id"], now_us]
+        )
+        window_usage = 0
+        if counters_start is not None:
+            found = await sql.fetch_one(
+                conn, "SELECT usage FROM usage_windows WHERE key_id = ? AND window_start = ?", [row["id"], counters_start]
+            )
+            window_usage = found["usage"] if found else 0
+        return Entry(
+            snapshot=snapshot,
+            usage=row["usage"],
+            window=window,
+            anchor=row["recurring_anchor"],
+            window_start=counters_start,
+            window_usage=window_usage,
+            holds=tuple((h["amount"], h["window_start"], h["expires_at"]) for h in holds),
+        )
+
+    # --- invalidation ------------------------------------------------------------------
+    _generation = 0
+
+    def forget(self, key_id: int | None) -> None:
+        self._generation += 1
+        self._unknown.clear()
+        if key_id is None:
+            return
+        key_hash = self._hash_of.pop(key_id, None)
+        if key_hash is not None:
+            self._by_hash.pop(key_hash, None)
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._by_hash.clear()
+        self._hash_of.clear()
+        self._unknown.clear()
+
+    def on_change(self, kind: str, ref_id: int | None) -> None:
+        if kind == changes.KEY:
+            self.forget(ref_id)
+
+    def refresh_counters(self, key_id: int) -> None:
+        self.forget(key_id)
+
+    # --- last use, written in batches --------------------------------------------------
+    def touch(self, key_id: int, now_us: int) -> None:
+        if self._last_used.get(key_id, 0) < now_us:
+            self._last_used[key_id] = now_us
+
+    async def flush_last_used(self) -> None:
+        pending, self._last_used = self._last_used, {}
+        conn = sql.client()
+        for key_id, used_at in pending.items():
+            await sql.execute(
+                conn,
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                [used_at, key_id, used_at],
+            )
+
+    def __len__(self) -> int:
+        return len(self._by_hash)

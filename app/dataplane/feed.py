@@ -1,0 +1,88 @@
+"""Polls the change feed so that every instance applies every change within a second.
+
+Each write appends to ``changes`` in its own transaction (app/store/changes.py). This loop
+reads the rows after the last one it saw, every ``poll_interval_ms``, and hands each to the
+same listeners that local writes notify at once. On PostgreSQL, sequence numbers can
+become visible out of order (a transaction that took seq 10 may commit after the one that
+took 11), so numbers skipped over are re-checked for a while before they are given up.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from app.store import changes, sql
+
+log = logging.getLogger("keyplane.feed")
+HOLE_PATIENCE_S = 30.0
+BATCH = 1000
+KEEP_CHANGES_US = 3600 * 1_000_000  # rows older than this are pruned
+
+
+class ChangeFeed:
+    def __init__(self, interval_ms: int, on_tick=None) -> None:
+        self.interval = interval_ms / 1000
+        self.last_seq = 0
+        self.holes: dict[int, float] = {}
+        self.on_tick = on_tick
+        self.lag_seconds = 0.0
+        self.healthy = True
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        row = await sql.fetch_one(sql.client(), "SELECT MAX(seq) AS seq FROM changes")
+        self.last_seq = (row or {}).get("seq") or 0
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.poll_once()
+                if self.on_tick is not None:
+                    await self.on_tick()
+                self.healthy = True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be briefly unreachable: keep polling
+                self.healthy = False
+                log.warning("change feed poll failed: %s", type(exc).__name__)
+
+    async def poll_once(self) -> int:
+        conn = sql.client()
+        params: list = [self.last_seq]
+        where = "seq > ?"
+        if self.holes:
+            holes = sorted(self.holes)
+            where += f" OR seq IN ({', '.join('?' for _ in holes)})"
+            params += holes
+        rows = await sql.fetch(conn, f"SELECT seq, kind, ref_id, at FROM changes WHERE {where} ORDER BY seq LIMIT {BATCH}", params)
+        now = time.monotonic()
+        for row in rows:
+            seq = row["seq"]
+            self.holes.pop(seq, None)
+            if seq > self.last_seq:
+                for missing in range(self.last_seq + 1, seq):
+                    self.holes[missing] = now
+                self.last_seq = seq
+            changes.applied_locally(row["kind"], row["ref_id"])
+        for seq, seen in list(self.holes.items()):
+            if now - seen > HOLE_PATIENCE_S:
+                del self.holes[seq]
+        if rows:
+            self.lag_seconds = max(0.0, time.time() - rows[-1]["at"] / 1_000_000)
+        return len(rows)
+
+
+async def prune(now_us: int) -> None:
+    await sql.execute(sql.client(), "DELETE FROM changes WHERE at < ?", [now_us - KEEP_CHANGES_US])

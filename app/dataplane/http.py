@@ -1,0 +1,69 @@
+"""HTTP adapter of the data plane: gateway-token auth, JSON in and out, typed errors."""
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.dataplane import authorize as authorize_service
+from app.dataplane.parsing import BadRequest, parse_authorize, parse_usage
+from app.domain.usage import EventError
+from app.services import usage as usage_service
+from app.services.callers import Gateway
+
+log = logging.getLogger("keyplane.dataplane")
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class DataPlane:
+    def __init__(self, *, settings, clock, tokens, cache) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.tokens = tokens
+        self.cache = cache
+
+    async def _gateway(self, request: Request) -> JSONResponse | None:
+        caller = await self.tokens.caller(request.headers.get("authorization"))
+        if caller is None:
+            return error(401, "UNAUTHENTICATED", "a valid gateway token is required: Authorization: Bearer kpg_…")
+        if not isinstance(caller, Gateway):
+            return error(403, "FORBIDDEN", "management tokens may not use the data plane: use a gateway token")
+        return None
+
+    async def authorize(self, request: Request) -> JSONResponse:
+        refused = await self._gateway(request)
+        if refused is not None:
+            return refused
+        try:
+            body = parse_authorize(await request.body())
+        except BadRequest as exc:
+            return error(exc.status, exc.code, exc.message)
+        answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds)
+        return JSONResponse(answer.as_json())
+
+    async def usage(self, request: Request) -> JSONResponse:
+        refused = await self._gateway(request)
+        if refused is not None:
+            return refused
+        try:
+            parsed = parse_usage(await request.body())
+        except BadRequest as exc:
+            return error(exc.status, exc.code, exc.message)
+        valid = [e for e in parsed.events if not isinstance(e, EventError)]
+        recorded = iter(await usage_service.record_events(self.clock, valid) if valid else [])
+        results = []
+        for event in parsed.events:
+            if isinstance(event, EventError):
+                results.append({"requestId": event.request_id, "recorded": False,
+                                "error": {"code": event.code, "message": event.message}})
+                continue
+            result = next(recorded)
+            item = {"requestId": result.request_id, "recorded": result.recorded}
+            if result.error_code:
+                item["error"] = {"code": result.error_code, "message": result.error_message}
+            results.append(item)
+        return JSONResponse({"results": results})

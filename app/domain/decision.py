@@ -1,0 +1,102 @@
+"""The one authorize decision: pure, so every rule of the data plane lives here once.
+
+Order of checks: the key (NOT_FOUND), its status (EXPIRED over DISABLED, as the status is
+shown everywhere), IAM rules (FORBIDDEN), the all-time limit (USAGE_EXCEEDED), the current
+window (PERIOD_USAGE_EXCEEDED).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain import iam
+from app.domain.catalog import Catalog
+from app.domain.money import format_nanos
+from app.domain.status import KeyStatus, key_status
+
+VALID = "VALID"
+NOT_FOUND = "NOT_FOUND"
+DISABLED = "DISABLED"
+EXPIRED = "EXPIRED"
+FORBIDDEN = "FORBIDDEN"
+USAGE_EXCEEDED = "USAGE_EXCEEDED"
+PERIOD_USAGE_EXCEEDED = "PERIOD_USAGE_EXCEEDED"
+
+
+@dataclass(frozen=True)
+class KeySnapshot:
+    """What the data plane knows of a key: everything but its counters."""
+
+    key_id: int
+    project_id: int
+    enabled: bool
+    expires_at: int | None
+    all_time_limit: int | None
+    recurring_amount: int | None
+    rules: tuple[iam.Rule, ...]
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Usage and open holds, all-time and in the current window (nanos)."""
+
+    usage: int = 0
+    held: int = 0
+    window_usage: int = 0
+    window_held: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    model: str
+    provider: str | None = None
+    estimated_cost: int | None = None  # nanos; None: a soft check, nothing held
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    code: str
+    message: str
+    rule_id: str | None = None
+    allowed_providers: tuple[str, ...] | None = None
+
+
+def within_limit(used: int, held: int, estimate: int | None, limit: int) -> bool:
+    """Usage plus open holds must be below the limit; with an estimate, adding it must not pass the limit."""
+    committed = used + held
+    if committed >= limit:
+        return False
+    return estimate is None or committed + estimate <= limit
+
+
+def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, catalog: Catalog, now_us: int) -> Decision:
+    if snapshot is None:
+        return Decision(False, NOT_FOUND, "unknown or deleted API key")
+    status = key_status(snapshot.enabled, snapshot.expires_at, now_us)
+    if status is KeyStatus.EXPIRED:
+        return Decision(False, EXPIRED, "this API key has expired: reactivate it with a new TTL")
+    if status is KeyStatus.DISABLED:
+        return Decision(False, DISABLED, "this API key is disabled")
+    verdict = iam.evaluate(snapshot.rules, catalog, request.model, request.provider)
+    if not verdict.allowed:
+        return Decision(False, FORBIDDEN, verdict.message, rule_id=verdict.rule_id)
+    providers = verdict.allowed_providers
+    if snapshot.all_time_limit is not None and not within_limit(
+        counters.usage, counters.held, request.estimated_cost, snapshot.all_time_limit
+    ):
+        return Decision(
+            False, USAGE_EXCEEDED,
+            f"all-time limit of {format_nanos(snapshot.all_time_limit)} reached"
+            f" (used {format_nanos(counters.usage)}, held {format_nanos(counters.held)})",
+            allowed_providers=providers,
+        )
+    if snapshot.recurring_amount is not None and not within_limit(
+        counters.window_usage, counters.window_held, request.estimated_cost, snapshot.recurring_amount
+    ):
+        return Decision(
+            False, PERIOD_USAGE_EXCEEDED,
+            f"limit of {format_nanos(snapshot.recurring_amount)} for the current window reached"
+            f" (used {format_nanos(counters.window_usage)}, held {format_nanos(counters.window_held)})",
+            allowed_providers=providers,
+        )
+    return Decision(True, VALID, "ok", allowed_providers=providers)

@@ -1,0 +1,23 @@
+"""Names of projects, keys and organizations: 1-64 characters after trimming, no control characters."""
+from __future__ import annotations
+
+import unicodedata
+
+MAX_NAME_LENGTH = 64
+
+
+class NameError_(ValueError):
+    pass
+
+
+def clean_name(raw: str) -> str:
+    if not isinstance(raw, str):
+        raise NameError_("must be a string")
+    name = raw.strip()
+    if not name:
+        raise NameError_("must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise NameError_(f"must be at most {MAX_NAME_LENGTH} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
+        raise NameError_("must not contain control characters")
+    return name

@@ -1,0 +1,80 @@
+"""The Starlette application: /graphql, the data plane, health, and the process's lifecycle."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app import db
+from app.auth import TokenCache
+from app.clock import Clock, SystemClock
+from app.dataplane import feed as feed_module
+from app.dataplane.cache import KeyCache
+from app.dataplane.http import DataPlane
+from app.domain.timeconv import to_micros
+from app.graphql_view import KeyplaneGraphQL
+from app.services import catalog
+from app.settings import Settings
+from app.store import changes, sql
+
+log = logging.getLogger("keyplane")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await asyncio.wait_for(sql.fetch(sql.client(), "SELECT 1 AS one"), timeout=2.0)
+    except Exception:
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
+    """``manage_database=False`` when the caller (a test) has already opened the database."""
+    from schema.build import build_schema
+
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    key_cache = KeyCache()
+    token_cache = TokenCache(clock)
+    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=key_cache.flush_last_used)
+    dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache)
+    graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if manage_database:
+            await db.open_database(settings, to_micros(clock.now()))
+        for listener in (key_cache.on_change, token_cache.on_change):
+            changes.subscribe_local(listener)
+        await change_feed.start()
+        try:
+            yield
+        finally:
+            await change_feed.stop()
+            for listener in (key_cache.on_change, token_cache.on_change):
+                changes.unsubscribe_local(listener)
+            with contextlib.suppress(Exception):
+                await key_cache.flush_last_used()
+            if manage_database:
+                await db.close_database()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
+            Route("/v1/usage", dataplane.usage, methods=["POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.key_cache = key_cache
+    app.state.change_feed = change_feed
+    catalog.forget()
+    return app

@@ -1,0 +1,209 @@
+"""API keys: create (within the plan quota), read, rename, enable/disable, delete."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from app import models
+from app.domain import names, secrets, ttl
+from app.domain.cursors import encode_cursor
+from app.domain.status import KeyStatus, key_status
+from app.domain.timeconv import to_micros
+from app.services import catalog, iam, orgs
+from app.services.callers import Tenant
+from app.services.errors import ErrorCode, Problems, not_found, refuse
+from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
+from app.services.paging import Page, after_position, page_size
+from app.store import changes, sql
+
+
+class KeyFilter(str, enum.Enum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    ALL = "ALL"
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: models.ApiKey
+    secret: str
+
+
+def status_of(key: models.ApiKey, now_us: int) -> KeyStatus:
+    return key_status(key.enabled, key.expires_at, now_us)
+
+
+def _clean_name(raw: str, problems: Problems) -> str | None:
+    try:
+        return names.clean_name(raw)
+    except names.NameError_ as exc:
+        problems.validation("name", f"name {exc}")
+        return None
+
+
+def _expiry(clock, ttl_input, problems: Problems) -> int | None:
+    """``ttl_input`` is (value, unit); returns the expiry in microseconds."""
+    try:
+        return to_micros(ttl.expires_at(clock.now(), *ttl_input))
+    except ttl.TtlError as exc:
+        problems.validation("ttl", f"ttl {exc}")
+        return None
+
+
+async def get_key(tenant: Tenant, key_id: int | None) -> models.ApiKey | None:
+    if key_id is None:
+        return None
+    return await models.ApiKey.get_or_none(id=key_id, org_id=tenant.org_id)
+
+
+async def get_key_or_refuse(tenant: Tenant, key_id: int | None) -> models.ApiKey:
+    key = await get_key(tenant, key_id)
+    if key is None:
+        raise not_found("id", "API key")
+    return key
+
+
+async def create_key(
+    tenant: Tenant,
+    clock,
+    project_id: int | None,
+    name: str,
+    ttl_input: tuple | None = None,
+    all_time_limit=None,
+    recurring_limit: tuple | None = None,
+    iam_rules: list[tuple[str, list[str]]] | None = None,
+) -> CreatedKey:
+    """Validate everything first, then take a quota slot and insert the key in one transaction."""
+    problems = Problems()
+    clean = _clean_name(name, problems)
+    expires_at = _expiry(clock, ttl_input, problems) if ttl_input is not None else None
+    all_time = parse_amount(all_time_limit, "allTimeLimit", problems) if all_time_limit is not None else None
+    recurring: RecurringSpec | None = None
+    if recurring_limit is not None:
+        recurring = parse_recurring(*recurring_limit, "recurringLimit", problems)
+    rules = iam.validate(iam_rules, "iamRules", problems, await catalog.current()) if iam_rules else []
+    problems.raise_if_any()
+
+    project = await models.Project.get_or_none(id=project_id, org_id=tenant.org_id) if project_id else None
+    if project is None:
+        raise not_found("projectId", "project")
+    limit = orgs.org_key_limit(await orgs.get_org(tenant.org_id))
+
+    now_us = to_micros(clock.now())
+    secret = secrets.generate(secrets.KEY_PREFIX)
+    async with in_transaction() as tx:
+        # the quota check and the slot are one statement: concurrent creates cannot both pass
+        if limit is None:
+            taken = await sql.execute(tx, "UPDATE projects SET key_count = key_count + 1 WHERE id = ?", [project.id])
+        else:
+            taken = await sql.execute(
+                tx, "UPDATE projects SET key_count = key_count + 1 WHERE id = ? AND key_count < ?", [project.id, limit]
+            )
+        if taken != 1:
+            raise refuse(
+                ErrorCode.KEY_LIMIT_REACHED,
+                "projectId",
+                f"this project already has {limit} keys, the limit of its plan: delete unused keys or upgrade",
+            )
+        key = await models.ApiKey.create(
+            using_db=tx,
+            project_id=project.id,
+            org_id=tenant.org_id,
+            name=clean,
+            key_hash=secrets.hash_secret(secret),
+            masked_key=secrets.mask_key(secret),
+            enabled=True,
+            expires_at=expires_at,
+            created_at=now_us,
+            all_time_limit=all_time,
+            usage=0,
+            version=1,
+            **recurring_columns(recurring, now_us),
+        )
+        await iam.replace_rules(tx, key.id, rules)
+        await changes.emit(tx, changes.KEY, key.id, now_us)
+    changes.applied_locally(changes.KEY, key.id)
+    return CreatedKey(key, secret)
+
+
+async def rename_key(tenant: Tenant, clock, key_id: int | None, name: str) -> models.ApiKey:
+    problems = Problems()
+    clean = _clean_name(name, problems)
+    problems.raise_if_any()
+    key = await get_key_or_refuse(tenant, key_id)
+    if key.name != clean:
+        await models.ApiKey.filter(id=key.id).update(name=clean)
+        key.name = clean
+    return key
+
+
+async def set_enabled(tenant: Tenant, clock, key_id: int | None, enabled: bool, ttl_input: tuple | None) -> models.ApiKey:
+    """Disabling always works; enabling an EXPIRED key needs a fresh TTL; a TTL on enable sets a new expiry."""
+    problems = Problems()
+    expires_at = _expiry(clock, ttl_input, problems) if ttl_input is not None else None
+    if ttl_input is not None and not enabled:
+        problems.validation("ttl", "ttl can only be given when enabling a key")
+    problems.raise_if_any()
+    key = await get_key_or_refuse(tenant, key_id)
+    now_us = to_micros(clock.now())
+    if enabled and expires_at is None and status_of(key, now_us) is KeyStatus.EXPIRED:
+        raise refuse(ErrorCode.TTL_REQUIRED, "ttl", "this key has expired: give a new ttl to enable it")
+    updates: dict = {"enabled": enabled}
+    if expires_at is not None:
+        updates["expires_at"] = expires_at
+    async with in_transaction() as tx:
+        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates, version=F("version") + 1)
+        await changes.emit(tx, changes.KEY, key.id, now_us)
+    changes.applied_locally(changes.KEY, key.id)
+    return await models.ApiKey.get(id=key.id)
+
+
+async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
+    """Permanent: the key, its rules, windows, holds and usage records go; its quota slot is freed."""
+    key = await get_key_or_refuse(tenant, key_id)
+    now_us = to_micros(clock.now())
+    async with in_transaction() as tx:
+        deleted = await sql.execute(tx, "DELETE FROM api_keys WHERE id = ? AND org_id = ?", [key.id, tenant.org_id])
+        if deleted != 1:  # deleted concurrently
+            raise not_found("id", "API key")
+        await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
+        await changes.emit(tx, changes.KEY, key.id, now_us)
+    changes.applied_locally(changes.KEY, key.id)
+    return key.id
+
+
+async def list_keys(
+    project: models.Project, clock, key_filter: KeyFilter, first: int | None, after: str | None
+) -> Page[models.ApiKey]:
+    """Newest first; ACTIVE and INACTIVE are decided against the clock, in SQL."""
+    size = page_size(first)
+    position = after_position("k", after, 1)
+    query = _status_filtered(project.id, key_filter, to_micros(clock.now()))
+    if position is not None:
+        query = query.filter(id__lt=position[0])
+    rows = await query.order_by("-id").limit(size + 1)
+    items = rows[:size]
+    return Page(
+        items=items,
+        cursors=[encode_cursor("k", row.id) for row in items],
+        has_next=len(rows) > size,
+        has_previous=position is not None,
+    )
+
+
+def _status_filtered(project_id: int, key_filter: KeyFilter, now_us: int):
+    active = Q(enabled=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now_us))
+    query = models.ApiKey.filter(project_id=project_id)
+    if key_filter is KeyFilter.ACTIVE:
+        return query.filter(active)
+    if key_filter is KeyFilter.INACTIVE:
+        return query.filter(~active)
+    return query
+
+
+async def keys_by_ids(org_id: int, key_ids: list[int]) -> dict[int, models.ApiKey]:
+    rows = await models.ApiKey.filter(org_id=org_id, id__in=key_ids)
+    return {row.id: row for row in rows}

@@ -1,0 +1,36 @@
+"""Projects of an organization; every read is scoped to the caller's organization."""
+from __future__ import annotations
+
+from app import models
+from app.domain import names
+from app.domain.timeconv import to_micros
+from app.services.callers import Tenant
+from app.services.errors import ErrorCode, refuse
+
+MAX_PROJECTS_PER_ORG = 1000
+
+
+async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = None) -> models.Project:
+    try:
+        clean = names.clean_name(name)
+    except names.NameError_ as exc:
+        raise refuse(ErrorCode.VALIDATION, "name", f"name {exc}") from None
+    owner = tenant.org_id if org_id is None else org_id
+    if await models.Project.filter(org_id=owner).count() >= MAX_PROJECTS_PER_ORG:
+        raise refuse(ErrorCode.VALIDATION, None, f"an organization may have at most {MAX_PROJECTS_PER_ORG} projects")
+    return await models.Project.create(org_id=owner, name=clean, created_at=to_micros(clock.now()))
+
+
+async def get_project(tenant: Tenant, project_id: int | None) -> models.Project | None:
+    if project_id is None:
+        return None
+    return await models.Project.get_or_none(id=project_id, org_id=tenant.org_id)
+
+
+async def projects_of(org_id: int) -> list[models.Project]:
+    return await models.Project.filter(org_id=org_id).order_by("id")
+
+
+async def projects_by_ids(org_id: int, project_ids: list[int]) -> dict[int, models.Project]:
+    rows = await models.Project.filter(org_id=org_id, id__in=project_ids)
+    return {row.id: row for row in rows}

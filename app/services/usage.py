@@ -1,0 +1,172 @@
+"""Recording what requests cost, and reading it back.
+
+A batch of events is one transaction: the usage log rows, the keys' all-time usage, the
+current windows' usage and the settled holds change together or not at all. Sums are
+integer nano-dollars updated in SQL (``usage = usage + ?``), so concurrent writers on any
+number of instances lose nothing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.domain.cursors import encode_cursor
+from app.domain.timeconv import to_micros
+from app.domain.usage import UsageEvent
+from app.services import periods
+from app.services.paging import Page, after_position, page_size
+from app.store import changes, sql
+
+_CHUNK = 400  # rows per multi-row INSERT: 9 parameters each stays far below every backend's limit
+
+
+@dataclass(frozen=True)
+class EventResult:
+    request_id: str
+    recorded: bool
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class _KeyInfo:
+    anchor: int | None
+    value: int | None
+    unit: str | None
+    amount: int | None
+
+
+async def _key_infos(key_ids: list[int]) -> dict[int, _KeyInfo]:
+    if not key_ids:
+        return {}
+    rows = await sql.fetch(
+        sql.client(),
+        "SELECT id, recurring_anchor, recurring_value, recurring_unit, recurring_amount FROM api_keys"
+        f" WHERE id IN ({', '.join('?' for _ in key_ids)})",
+        key_ids,
+    )
+    return {
+        r["id"]: _KeyInfo(r["recurring_anchor"], r["recurring_value"], r["recurring_unit"], r["recurring_amount"])
+        for r in rows
+    }
+
+
+def _window_start(info: _KeyInfo, now_us: int) -> int | None:
+    if info.amount is None:
+        return None
+    from app.domain import windows
+
+    window = windows.Window(info.value, windows.WindowUnit(info.unit))
+    return periods.current_bounds(info.anchor, window, now_us).start_us
+
+
+async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
+    """Record a batch atomically; returns one result per event, in order."""
+    for attempt in range(3):
+        try:
+            return await _record_once(clock, events)
+        except IntegrityError:
+            # a key was deleted between our look-up and the insert: look again
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
+    now_us = to_micros(clock.now())
+    infos = await _key_infos(sorted({e.key_id for e in events}))
+    results: list[EventResult | None] = [None] * len(events)
+    fresh: dict[tuple[int, str], int] = {}  # (key, request id) -> index of its first event in the batch
+    for index, event in enumerate(events):
+        if event.key_id not in infos:
+            results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
+        elif (event.key_id, event.request_id) in fresh:
+            results[index] = EventResult(event.request_id, False)
+        else:
+            fresh[(event.key_id, event.request_id)] = index
+    inserted: set[tuple[int, str]] = set()
+    if fresh:
+        async with in_transaction() as tx:
+            pending = [events[i] for i in fresh.values()]
+            for start in range(0, len(pending), _CHUNK):
+                chunk = pending[start:start + _CHUNK]
+                rows = await sql.fetch(
+                    tx,
+                    "INSERT INTO usage_records (key_id, request_id, occurred_at, recorded_at, model, provider, cost, source)"
+                    f" VALUES {', '.join('(?, ?, ?, ?, ?, ?, ?, ?)' for _ in chunk)}"
+                    " ON CONFLICT (key_id, request_id) DO NOTHING RETURNING key_id, request_id",
+                    [
+                        value
+                        for e in chunk
+                        for value in (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us,
+                                      now_us, e.model, e.provider, e.cost, e.source.value)
+                    ],
+                )
+                inserted.update((row["key_id"], row["request_id"]) for row in rows)
+            await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], infos, now_us)
+        for key_id in {key_id for key_id, _ in inserted}:
+            changes.applied_locally(changes.KEY, key_id)
+    for pair, index in fresh.items():
+        results[index] = EventResult(events[index].request_id, pair in inserted)
+    return results  # type: ignore[return-value]
+
+
+async def _apply_totals(tx, recorded: list[UsageEvent], infos: dict[int, _KeyInfo], now_us: int) -> None:
+    """One statement per key for the all-time total, one upsert per key for its window, holds settled."""
+    per_key: dict[int, int] = defaultdict(int)
+    settled: dict[int, list[str]] = defaultdict(list)
+    for event in recorded:
+        per_key[event.key_id] += event.cost
+        settled[event.key_id].append(event.request_id)
+    for key_id in sorted(per_key):
+        await sql.execute(
+            tx,
+            "UPDATE api_keys SET usage = usage + ?,"
+            " last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
+            " WHERE id = ?",
+            [per_key[key_id], now_us, now_us, key_id],
+        )
+        start = _window_start(infos[key_id], now_us)
+        if start is not None:
+            await sql.execute(
+                tx,
+                "INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, ?, ?)"
+                " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage",
+                [key_id, start, per_key[key_id]],
+            )
+        request_ids = settled[key_id]
+        for offset in range(0, len(request_ids), _CHUNK):
+            part = request_ids[offset:offset + _CHUNK]
+            await sql.execute(
+                tx,
+                f"DELETE FROM holds WHERE key_id = ? AND request_id IN ({', '.join('?' for _ in part)})",
+                [key_id, *part],
+            )
+        await changes.emit(tx, changes.KEY, key_id, now_us)
+
+
+async def records_page(key_id: int, first: int | None, after: str | None) -> Page[dict]:
+    """A key's usage log, newest first (by when the request happened, then by arrival)."""
+    size = page_size(first)
+    position = after_position("u", after, 2)
+    params: list = [key_id]
+    where = "key_id = ?"
+    if position is not None:
+        where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
+        params += [position[0], position[0], position[1]]
+    rows = await sql.fetch(
+        sql.client(),
+        "SELECT id, request_id, occurred_at, model, provider, cost, source FROM usage_records"
+        f" WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        [*params, size + 1],
+    )
+    items = rows[:size]
+    return Page(
+        items=items,
+        cursors=[encode_cursor("u", row["occurred_at"], row["id"]) for row in items],
+        has_next=len(rows) > size,
+        has_previous=position is not None,
+    )

@@ -1,0 +1,56 @@
+"""Settings, read once from the environment (KEYPLANE_*)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"keyplane: {name} must be an integer, got {raw!r}") from None
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://keyplane.sqlite3"
+    # GraphiQL and introspection for authenticated integrators; turn off for locked-down deployments
+    graphiql: bool = True
+    # how long a hold reserves budget when its usage never arrives
+    hold_seconds: int = 600
+    # how often each instance polls the change feed (milliseconds)
+    poll_interval_ms: int = 150
+    # PostgreSQL pool and statement timeout
+    pool_min: int = 1
+    pool_max: int = 10
+    statement_timeout_ms: int = 5000
+    # 0 disables asyncpg's statement cache (needed behind PgBouncer in transaction mode)
+    statement_cache_size: int = 1024
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("KEYPLANE_DATABASE_URL") or cls.database_url,
+            graphiql=_bool(env, "KEYPLANE_GRAPHIQL", True),
+            hold_seconds=_int(env, "KEYPLANE_HOLD_SECONDS", 600),
+            poll_interval_ms=_int(env, "KEYPLANE_POLL_INTERVAL_MS", 150),
+            pool_min=_int(env, "KEYPLANE_DB_POOL_MIN", 1),
+            pool_max=_int(env, "KEYPLANE_DB_POOL_MAX", 10),
+            statement_timeout_ms=_int(env, "KEYPLANE_DB_STATEMENT_TIMEOUT_MS", 5000),
+            statement_cache_size=_int(env, "KEYPLANE_DB_STATEMENT_CACHE_SIZE", 1024),
+            log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
+        )

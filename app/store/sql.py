@@ -1,0 +1,50 @@
+"""Explicit SQL that runs on SQLite and PostgreSQL alike.
+
+Statements are written with ``?`` placeholders; for PostgreSQL they are numbered ``$1..$n``.
+Tortoise's clients do the I/O (and the pooling, and the transactions).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+_PLACEHOLDER = re.compile(r"\?")
+_converted: dict[str, str] = {}
+
+
+def client() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+def _prepare(conn: BaseDBAsyncClient, sql: str) -> str:
+    if not is_postgres(conn):
+        return sql
+    done = _converted.get(sql)
+    if done is None:
+        counter = iter(range(1, 10_000))
+        done = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+        _converted[sql] = done
+    return done
+
+
+async def execute(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run a statement without result rows; returns the number of rows it changed."""
+    count, _ = await conn.execute_query(_prepare(conn, sql), list(params))
+    return count
+
+
+async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    """Run a statement that returns rows (SELECT, or anything with RETURNING)."""
+    return await conn.execute_query_dict(_prepare(conn, sql), list(params))
+
+
+async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:
+    rows = await fetch(conn, sql, params)
+    return rows[0] if rows else None

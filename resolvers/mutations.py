@@ -1,0 +1,109 @@
+"""Mutation root: one resolver per concern; each turns its input into a service call and the
+outcome into a payload. Expected failures come back in ``errors``, never raised."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.domain import ids
+from app.services import iam, keys, limits, projects
+from app.services.errors import Refused
+from schema.errors import user_errors
+from schema.inputs import (
+    CreateApiKeyInput,
+    CreateProjectInput,
+    DeleteApiKeyInput,
+    RenameApiKeyInput,
+    SetApiKeyEnabledInput,
+    SetApiKeyIamRulesInput,
+    UpdateApiKeyLimitsInput,
+    rules_as_tuples,
+)
+from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayload, ProjectPayload
+from schema.types import ApiKey, Project
+
+
+def _key_id(global_id: str) -> int | None:
+    return ids.decode_as("ApiKey", global_id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+        context = info.context
+        try:
+            row = await projects.create_project(context.tenant, context.clock, input.name)
+        except Refused as refused:
+            return ProjectPayload(errors=user_errors(refused))
+        return ProjectPayload(project=Project.of(row, context))
+
+    @strawberry.mutation(description="Creates a key; its secret is in this payload and nowhere else, ever.")
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        context = info.context
+        try:
+            created = await keys.create_key(
+                context.tenant,
+                context.clock,
+                project_id=ids.decode_as("Project", input.project_id),
+                name=input.name,
+                ttl_input=input.ttl.as_tuple() if input.ttl else None,
+                all_time_limit=input.all_time_limit,
+                recurring_limit=input.recurring_limit.as_tuple() if input.recurring_limit else None,
+                iam_rules=rules_as_tuples(input.iam_rules),
+            )
+        except Refused as refused:
+            return CreateApiKeyPayload(errors=user_errors(refused))
+        return CreateApiKeyPayload(api_key=ApiKey.of(created.key, context.now_us), secret=created.secret)
+
+    @strawberry.mutation
+    async def update_api_key_limits(self, info: Info, input: UpdateApiKeyLimitsInput) -> ApiKeyPayload:
+        context = info.context
+        all_time = limits.UNCHANGED if input.all_time_limit is None else input.all_time_limit.value
+        recurring = limits.UNCHANGED
+        if input.recurring_limit is not None:
+            value = input.recurring_limit.value
+            recurring = None if value is None else value.as_tuple()
+        try:
+            row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring)
+        except Refused as refused:
+            return ApiKeyPayload(errors=user_errors(refused))
+        return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
+
+    @strawberry.mutation
+    async def set_api_key_enabled(self, info: Info, input: SetApiKeyEnabledInput) -> ApiKeyPayload:
+        context = info.context
+        try:
+            row = await keys.set_enabled(
+                context.tenant, context.clock, _key_id(input.id), input.enabled, input.ttl.as_tuple() if input.ttl else None
+            )
+        except Refused as refused:
+            return ApiKeyPayload(errors=user_errors(refused))
+        return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
+
+    @strawberry.mutation
+    async def rename_api_key(self, info: Info, input: RenameApiKeyInput) -> ApiKeyPayload:
+        context = info.context
+        try:
+            row = await keys.rename_key(context.tenant, context.clock, _key_id(input.id), input.name)
+        except Refused as refused:
+            return ApiKeyPayload(errors=user_errors(refused))
+        return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
+
+    @strawberry.mutation(description="Replaces the key's whole rule set; an empty list removes every rule.")
+    async def set_api_key_iam_rules(self, info: Info, input: SetApiKeyIamRulesInput) -> ApiKeyPayload:
+        context = info.context
+        try:
+            row = await iam.set_rules(context.tenant, context.clock, _key_id(input.id), rules_as_tuples(input.rules))
+        except Refused as refused:
+            return ApiKeyPayload(errors=user_errors(refused))
+        return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
+
+    @strawberry.mutation(description="Deletes a key permanently; its secret is rejected from then on.")
+    async def delete_api_key(self, info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyPayload:
+        context = info.context
+        try:
+            deleted = await keys.delete_key(context.tenant, context.clock, _key_id(input.id))
+        except Refused as refused:
+            return DeleteApiKeyPayload(errors=user_errors(refused))
+        return DeleteApiKeyPayload(deleted_id=strawberry.ID(ids.encode("ApiKey", deleted)))

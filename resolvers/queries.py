@@ -1,0 +1,56 @@
+"""Query root: thin resolvers that call the services with the caller's tenant."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.domain import ids
+from app.services import catalog, keys, projects
+from schema.types import ApiKey, CatalogModel, ModelOffer, Node, Organization, Project, organization_of
+
+
+async def _node(info: Info, global_id: str) -> Node | None:
+    decoded = ids.decode(global_id)
+    if decoded is None:
+        return None
+    type_name, pk = decoded
+    context = info.context
+    if type_name == "ApiKey":
+        row = await keys.get_key(context.tenant, pk)
+        return None if row is None else ApiKey.of(row, context.now_us)
+    if type_name == "Project":
+        row = await projects.get_project(context.tenant, pk)
+        return None if row is None else Project.of(row, context)
+    if type_name == "Organization" and pk == context.tenant.org_id:
+        return organization_of(context.org)
+    return None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller's organization.")
+    def organization(self, info: Info) -> Organization:
+        return organization_of(info.context.org)
+
+    @strawberry.field
+    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+        row = await projects.get_project(info.context.tenant, ids.decode_as("Project", id))
+        return None if row is None else Project.of(row, info.context)
+
+    @strawberry.field
+    async def api_key(self, info: Info, id: strawberry.ID) -> ApiKey | None:
+        row = await keys.get_key(info.context.tenant, ids.decode_as("ApiKey", id))
+        return None if row is None else ApiKey.of(row, info.context.now_us)
+
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _node(info, id)
+
+    @strawberry.field(description="The model catalog the gateway serves.")
+    async def models(self) -> list[CatalogModel]:
+        current = await catalog.current()
+        return [CatalogModel(id=model, offers=[ModelOffer.of(o) for o in current.offers_of(model)]) for model in current.models()]
+
+    @strawberry.field(description="Every provider of the catalog.")
+    async def providers(self) -> list[str]:
+        return (await catalog.current()).providers()

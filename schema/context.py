@@ -1,0 +1,55 @@
+"""The typed per-request context: who calls, the clock, "now" fixed for the request, and one
+set of DataLoaders (so a page of keys with every field costs a constant number of queries)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from app import models
+from app.clock import Clock
+from app.domain import iam as iam_domain
+from app.domain.timeconv import to_micros
+from app.services import iam, orgs, periods, projects
+from app.services.callers import Tenant
+from app.settings import Settings
+
+
+class Loaders:
+    def __init__(self, tenant: Tenant) -> None:
+        async def load_projects(project_ids: list[int]) -> list[models.Project | None]:
+            found = await projects.projects_by_ids(tenant.org_id, list(project_ids))
+            return [found.get(pk) for pk in project_ids]
+
+        async def load_rules(key_ids: list[int]) -> list[list[iam_domain.Rule]]:
+            found = await iam.rules_for_keys(list(key_ids))
+            return [found[pk] for pk in key_ids]
+
+        async def load_window_usage(pairs: list[tuple[int, int]]) -> list[int]:
+            found = await periods.window_usage_many(list(pairs))
+            return [found[pair] for pair in pairs]
+
+        self.project = DataLoader(load_fn=load_projects)
+        self.rules = DataLoader(load_fn=load_rules)
+        self.window_usage = DataLoader(load_fn=load_window_usage)
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    tenant: Tenant
+    clock: Clock
+    settings: Settings
+    now_us: int = 0
+    org: models.Organization | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now_us = to_micros(self.clock.now())
+        self.loaders = Loaders(self.tenant)
+
+    def key_limit(self) -> int | None:
+        return orgs.org_key_limit(self.org)

@@ -1,0 +1,40 @@
+"""Errors as clients see them: payload ``errors { code field message }`` for mutations, and a
+public top-level error (with ``extensions.code``) for bad arguments on query fields.
+Every other exception is a bug and is masked (see schema/build.py)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import strawberry
+from graphql import GraphQLError
+
+from app.services.errors import Refused
+from schema.enums import ErrorCode
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCode
+    field: str | None
+    message: str
+
+
+def user_errors(refused: Refused) -> list[UserError]:
+    return [UserError(code=e.code, field=e.field, message=e.message) for e in refused.errors]
+
+
+class PublicError(GraphQLError):
+    """An error whose message is meant for the client; never masked."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+@contextmanager
+def query_guard():
+    """Turn a service's refusal inside a query field into a public GraphQL error."""
+    try:
+        yield
+    except Refused as refused:
+        first = refused.errors[0]
+        raise PublicError(str(refused), first.code.value if first.code.value != "VALIDATION" else "BAD_USER_INPUT") from None
