@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app import db
+from app import db, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import feed as feed_module
@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/documents/{name}.graphql", web.document, methods=["GET"]),
+            Route("/", web.static, methods=["GET"]),
+            Route("/ui/{path:path}", web.static, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
 from schema.errors import PublicError
+from schema.scalars import MONEY_SCALAR, Money
 from schema.types import ApiKey, Organization, Project
 
 MAX_DEPTH = 12
@@ -51,7 +52,9 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         types=[ApiKey, Project, Organization],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True, relay_max_results=100),
+        config=StrawberryConfig(
+            disable_field_suggestions=True, relay_max_results=100, scalar_map={Money: MONEY_SCALAR}
+        ),
     )
 
 

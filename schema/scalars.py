@@ -1,4 +1,4 @@
-"""Custom scalars. ``Decimal`` travels as a plain decimal string; its value is checked by the
+"""Custom scalars (registered in the schema's ``scalar_map``). ``Decimal`` travels as a plain decimal string; its value is checked by the
 services (so a bad amount comes back as a typed VALIDATION error on its field, not as a
 failed request)."""
 from __future__ import annotations
@@ -8,8 +8,9 @@ from typing import NewType
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode
 
-Money = strawberry.scalar(
-    NewType("Money", str),
+Money = NewType("Money", str)
+
+MONEY_SCALAR = strawberry.scalar(
     name="Decimal",
     description=(
         'Exact amount of US dollars as a plain decimal string ("12.5", never "1E+1"); '

@@ -13,7 +13,7 @@ from app.domain import iam as iam_domain
 from app.domain import ids
 from app.domain.catalog import Offer
 from app.domain.money import format_nanos
-from app.domain.timeconv import from_micros, optional_from_micros
+from app.domain.timeconv import from_micros, optional_from_micros, to_micros
 from app.services import keys as key_service
 from app.services import orgs, periods, projects as project_service, usage as usage_service
 from app.services.paging import Page
@@ -105,6 +105,47 @@ class UsageRecord:
 
 
 @strawberry.type
+class SourceTotal:
+    source: UsageSource
+    amount: Money
+    requests: int
+
+
+@strawberry.type
+class DayTotal:
+    day: str = strawberry.field(description="UTC date, YYYY-MM-DD")
+    amount: Money
+    requests: int
+
+
+@strawberry.type(description="A key's spend over a range, by source and by UTC day (every day of the range).")
+class UsageSummary:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    total: Money
+    requests: int
+    by_source: list[SourceTotal]
+    by_day: list[DayTotal]
+
+    @classmethod
+    def of(cls, summary) -> "UsageSummary":
+        return cls(
+            from_=from_micros(summary.from_us),
+            to=from_micros(summary.to_us),
+            total=Money(format_nanos(summary.total)),
+            requests=summary.requests,
+            by_source=[
+                SourceTotal(source=UsageSource(source), amount=Money(format_nanos(amount)), requests=count)
+                for source, (amount, count) in sorted(summary.by_source.items())
+            ],
+            by_day=[
+                DayTotal(day=from_micros(day).date().isoformat(), amount=Money(format_nanos(amount)), requests=count)
+                for day, amount, count in summary.by_day
+            ],
+        )
+
+
+@strawberry.type
 class UsageRecordEdge:
     cursor: str
     node: UsageRecord
@@ -176,6 +217,20 @@ class ApiKey(Node):
     @strawberry.field
     async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types")]:
         return Project.of(await info.context.loaders.project.load(self.row.project_id), info.context)
+
+    @strawberry.field(description="Spend over [from, to) by source and by UTC day; default: the last 30 days.")
+    async def usage_summary(
+        self, info: Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> UsageSummary:
+        from schema.errors import query_guard
+
+        with query_guard():
+            found = await usage_service.summary(
+                self.row.id, info.context.now_us,
+                None if from_ is None else to_micros(from_), None if to is None else to_micros(to),
+            )
+        return UsageSummary.of(found)
 
     @strawberry.field(description="Recorded usage of this key, newest first.")
     async def usage_records(self, info: Info, first: int | None = 50, after: str | None = None) -> UsageRecordConnection:

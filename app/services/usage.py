@@ -170,3 +170,53 @@ async def records_page(key_id: int, first: int | None, after: str | None) -> Pag
         has_next=len(rows) > size,
         has_previous=position is not None,
     )
+
+
+DAY_US = 86_400 * 1_000_000
+MAX_SUMMARY_DAYS = 366
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    from_us: int
+    to_us: int
+    total: int
+    requests: int
+    by_source: dict[str, tuple[int, int]]  # source -> (amount, requests)
+    by_day: list[tuple[int, int, int]]  # (day start in micros, amount, requests), every day of the range
+
+
+async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
+    """Spend of a key over [from, to) by source and by UTC day (default: the last 30 days)."""
+    from app.services.errors import ErrorCode, refuse
+
+    to_us = now_us if to_us is None else to_us
+    from_us = (to_us // DAY_US - 29) * DAY_US if from_us is None else from_us
+    if from_us >= to_us:
+        raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
+    if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
+        raise refuse(ErrorCode.VALIDATION, "from", f"the range may span at most {MAX_SUMMARY_DAYS} days")
+    rows = await sql.fetch(
+        sql.client(),
+        "SELECT occurred_at / ? AS day, source, SUM(cost) AS amount, COUNT(*) AS requests FROM usage_records"
+        " WHERE key_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY occurred_at / ?, source",
+        [DAY_US, key_id, from_us, to_us, DAY_US],
+    )
+    by_source: dict[str, tuple[int, int]] = {}
+    per_day: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        amount, count, day = int(row["amount"]), int(row["requests"]), int(row["day"])
+        a, c = by_source.get(row["source"], (0, 0))
+        by_source[row["source"]] = (a + amount, c + count)
+        a, c = per_day.get(day, (0, 0))
+        per_day[day] = (a + amount, c + count)
+    first_day, last_day = from_us // DAY_US, (to_us - 1) // DAY_US
+    by_day = [(day * DAY_US, *per_day.get(day, (0, 0))) for day in range(first_day, last_day + 1)]
+    return UsageSummary(
+        from_us=from_us,
+        to_us=to_us,
+        total=sum(a for a, _ in by_source.values()),
+        requests=sum(c for _, c in by_source.values()),
+        by_source=by_source,
+        by_day=by_day,
+    )

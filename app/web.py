@@ -1,0 +1,60 @@
+"""The dashboard: static files under app/web/ at "/", and the client documents of
+graphql/queries/ (with the fragments they spread) at /documents/NAME.graphql, so the SPA
+sends exactly the documents that the test suite executes."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+GRAPHQL_ROOT = Path(__file__).resolve().parent.parent / "graphql"
+_SPREAD = re.compile(r"\.\.\.\s*([A-Z]\w*)")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json"}
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+                               " connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@lru_cache(maxsize=64)
+def assembled_document(name: str) -> str | None:
+    path = GRAPHQL_ROOT / "queries" / f"{name}.graphql"
+    if not path.is_file():
+        return None
+    fragments = {p.stem: p.read_text() for p in (GRAPHQL_ROOT / "fragments").glob("*.graphql")}
+    text = path.read_text()
+    needed: list[str] = []
+    pending = _SPREAD.findall(text)
+    while pending:
+        fragment = pending.pop()
+        if fragment in needed or fragment not in fragments:
+            continue
+        needed.append(fragment)
+        pending += _SPREAD.findall(fragments[fragment])
+    return "\n".join([text, *(fragments[f] for f in sorted(needed))])
+
+
+async def document(request: Request) -> Response:
+    name = request.path_params["name"]
+    text = assembled_document(name) if _NAME.match(name) else None
+    if text is None:
+        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "no such document"}}, status_code=404)
+    return PlainTextResponse(text, headers={"Cache-Control": "no-cache"})
+
+
+async def static(request: Request) -> Response:
+    """index.html at "/", other files by name; nothing outside app/web/."""
+    relative = request.path_params.get("path") or "index.html"
+    target = (WEB_ROOT / relative).resolve()
+    if WEB_ROOT.resolve() not in target.parents or not target.is_file() or target.suffix not in _TYPES:
+        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, status_code=404)
+    return FileResponse(target, media_type=_TYPES[target.suffix], headers=_SECURITY_HEADERS)
