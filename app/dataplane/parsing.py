@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from decimal import Decimal
 from dataclasses import dataclass
 
 from app.domain import money
@@ -30,8 +31,11 @@ class AuthorizeBody:
 
 
 def json_object(body: bytes) -> dict:
+    """The decoded body. JSON numbers with a fraction or exponent become exact Decimals (never floats),
+    so a cost sent as 0.00001 is the amount the gateway wrote; NaN and Infinity become non-finite
+    Decimals, which every amount refuses."""
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_float=Decimal, parse_constant=Decimal)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("the body must be a JSON object") from None
     if not isinstance(data, dict):
