@@ -46,7 +46,7 @@ class KeyplaneGraphQL(GraphQL):
             if not self.settings.graphiql:
                 await JSONResponse({"errors": [{"message": "GraphiQL is turned off"}]}, status_code=404)(scope, receive, send)
                 return
-            await super().__call__(scope, receive, send)
+            await (await self.render_graphql_ide(request))(scope, receive, send)
             return
         caller = await self.tokens.caller(request.headers.get("authorization"))
         if caller is None:

@@ -60,6 +60,24 @@ async def database(database_url, clock):
 
 
 @pytest.fixture
+def empty_database_url(database_url, clock, monkeypatch) -> str:
+    """A database for code that opens and closes it by itself (the CLI), set in KEYPLANE_DATABASE_URL."""
+    import asyncio
+
+    async def empty() -> None:
+        await db.open_database(Settings(database_url=database_url), to_micros(clock.now()))
+        await sql.execute(sql.client(), f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        await catalog.seed_default(to_micros(clock.now()))
+        await db.close_database()
+
+    if TEST_DATABASE_URL:
+        asyncio.run(empty())
+    catalog.forget()
+    monkeypatch.setenv("KEYPLANE_DATABASE_URL", database_url)
+    return database_url
+
+
+@pytest.fixture
 def settings(database) -> Settings:
     return Settings(database_url=database, poll_interval_ms=50)
 

@@ -37,7 +37,7 @@ def json_object(body: bytes) -> dict:
     try:
         data = json.loads(body, parse_float=Decimal, parse_constant=Decimal)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("the body must be a JSON object") from None
+        raise BadRequest("the body is not valid JSON: send a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data
@@ -63,9 +63,8 @@ def parse_authorize(body: bytes) -> AuthorizeBody:
     provider = _text(data, "provider", False, MAX_MODEL_LENGTH)
     estimate = None
     if data.get("estimatedCost") is not None:
-        raw = data["estimatedCost"]
         try:
-            estimate = money.parse_cost(repr(raw) if isinstance(raw, float) else raw)
+            estimate = money.parse_cost(data["estimatedCost"])
         except money.MoneyError as exc:
             raise BadRequest(f"estimatedCost {exc}") from None
     request_id = None

@@ -76,11 +76,8 @@ def parse_event(raw) -> UsageEvent:
     request_id = clean_request_id(raw.get("requestId"))
     if "cost" not in raw or raw["cost"] is None:
         raise EventError("BAD_REQUEST", "cost is required")
-    cost_raw = raw["cost"]
-    if isinstance(cost_raw, float):
-        cost_raw = repr(cost_raw)
     try:
-        cost = money.parse_cost(cost_raw)
+        cost = money.parse_cost(raw["cost"])
     except money.MoneyError as exc:
         raise EventError("BAD_REQUEST", f"cost {exc}") from None
     source_raw = raw.get("source") or "CREDITS"
@@ -88,9 +85,12 @@ def parse_event(raw) -> UsageEvent:
         source = UsageSource(source_raw)
     except ValueError:
         raise EventError("BAD_REQUEST", "source must be CREDITS or PROVIDER_KEY") from None
-    key_id = ids.decode_as("ApiKey", raw.get("keyId"))
-    if raw.get("keyId") is None:
+    raw_key_id = raw.get("keyId")
+    if raw_key_id is None:
         raise EventError("BAD_REQUEST", "keyId is required")
+    if not isinstance(raw_key_id, str):
+        raise EventError("BAD_REQUEST", "keyId must be a string: the API key's id as GraphQL shows it")
+    key_id = ids.decode_as("ApiKey", raw_key_id)
     if key_id is None:
         raise EventError("NOT_FOUND", "no API key has this keyId", request_id)
     return UsageEvent(

@@ -16,9 +16,8 @@ from tortoise.transactions import in_transaction
 from app.domain.cursors import encode_cursor
 from app.domain.timeconv import to_micros
 from app.domain.usage import UsageEvent
-from app.services import periods
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, sql
+from app.store import changes, keystate, sql
 
 _CHUNK = 400  # rows per multi-row INSERT: 9 parameters each stays far below every backend's limit
 
@@ -31,36 +30,13 @@ class EventResult:
     error_message: str | None = None
 
 
-@dataclass(frozen=True)
-class _KeyInfo:
-    anchor: int | None
-    value: int | None
-    unit: str | None
-    amount: int | None
-
-
-async def _key_infos(key_ids: list[int]) -> dict[int, _KeyInfo]:
+async def _existing_keys(key_ids: list[int]) -> set[int]:
     if not key_ids:
-        return {}
+        return set()
     rows = await sql.fetch(
-        sql.client(),
-        "SELECT id, recurring_anchor, recurring_value, recurring_unit, recurring_amount FROM api_keys"
-        f" WHERE id IN ({', '.join('?' for _ in key_ids)})",
-        key_ids,
+        sql.client(), f"SELECT id FROM api_keys WHERE id IN ({', '.join('?' for _ in key_ids)})", key_ids
     )
-    return {
-        r["id"]: _KeyInfo(r["recurring_anchor"], r["recurring_value"], r["recurring_unit"], r["recurring_amount"])
-        for r in rows
-    }
-
-
-def _window_start(info: _KeyInfo, now_us: int) -> int | None:
-    if info.amount is None:
-        return None
-    from app.domain import windows
-
-    window = windows.Window(info.value, windows.WindowUnit(info.unit))
-    return periods.current_bounds(info.anchor, window, now_us).start_us
+    return {row["id"] for row in rows}
 
 
 async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
@@ -77,11 +53,11 @@ async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
 
 async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     now_us = to_micros(clock.now())
-    infos = await _key_infos(sorted({e.key_id for e in events}))
+    known = await _existing_keys(sorted({e.key_id for e in events}))
     results: list[EventResult | None] = [None] * len(events)
     fresh: dict[tuple[int, str], int] = {}  # (key, request id) -> index of its first event in the batch
     for index, event in enumerate(events):
-        if event.key_id not in infos:
+        if event.key_id not in known:
             results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
         elif (event.key_id, event.request_id) in fresh:
             results[index] = EventResult(event.request_id, False)
@@ -106,7 +82,7 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
                     ],
                 )
                 inserted.update((row["key_id"], row["request_id"]) for row in rows)
-            await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], infos, now_us)
+            await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
         for key_id in {key_id for key_id, _ in inserted}:
             changes.applied_locally(changes.KEY, key_id)
     for pair, index in fresh.items():
@@ -114,22 +90,26 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     return results  # type: ignore[return-value]
 
 
-async def _apply_totals(tx, recorded: list[UsageEvent], infos: dict[int, _KeyInfo], now_us: int) -> None:
-    """One statement per key for the all-time total, one upsert per key for its window, holds settled."""
+async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
+    """Per key, in id order: the all-time total (which locks the key's row), its current window, its settled holds.
+
+    The window is computed from the limit columns returned by that locking update, so a recurring
+    limit changed at the same moment is seen either entirely before or entirely after this batch.
+    """
     per_key: dict[int, int] = defaultdict(int)
     settled: dict[int, list[str]] = defaultdict(list)
     for event in recorded:
         per_key[event.key_id] += event.cost
         settled[event.key_id].append(event.request_id)
     for key_id in sorted(per_key):
-        await sql.execute(
+        row = await sql.fetch_one(
             tx,
             "UPDATE api_keys SET usage = usage + ?,"
             " last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
-            " WHERE id = ?",
+            " WHERE id = ? RETURNING recurring_amount, recurring_value, recurring_unit, recurring_anchor",
             [per_key[key_id], now_us, now_us, key_id],
         )
-        start = _window_start(infos[key_id], now_us)
+        start = None if row is None else keystate.window_start_of(row, now_us)
         if start is not None:
             await sql.execute(
                 tx,

@@ -1,0 +1,122 @@
+"""Tenant isolation, generated from the schema: every query field and mutation that takes an
+id, called by another organization with the victim's ids, answers null or NOT_FOUND and
+changes nothing. A mutation added later is covered without editing this test."""
+from datetime import datetime, timezone
+
+from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType,
+                     get_named_type)
+
+from app.domain.ids import encode
+from app.store import sql
+from schema.build import schema
+
+SDL = schema._schema
+# tokens are left out: the attacker's own token records its (legitimate) last use
+TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds")
+
+
+async def snapshot() -> dict:
+    state = {}
+    for table in TABLES:
+        rows = await sql.fetch(sql.client(), f"SELECT * FROM {table}")
+        state[table] = sorted(tuple(sorted(row.items())) for row in rows)
+    return state
+
+
+def value_for(type_, field_name: str, victim: dict):
+    """A valid value of an input type; ids are the victim's."""
+    if isinstance(type_, GraphQLNonNull):
+        return value_for(type_.of_type, field_name, victim)
+    if isinstance(type_, GraphQLList):
+        return []
+    if isinstance(type_, GraphQLInputObjectType):
+        return {
+            name: value_for(field.type, name, victim)
+            for name, field in type_.fields.items()
+            if isinstance(field.type, GraphQLNonNull)
+        }
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    assert isinstance(type_, GraphQLScalarType)
+    return {
+        "ID": victim.get(field_name, victim["id"]),
+        "String": "renamed",
+        "Int": 1,
+        "Boolean": False,
+        "Decimal": "1",
+        "DateTime": datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat(),
+    }[type_.name]
+
+
+def takes_an_id(type_) -> bool:
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLScalarType):
+        return named.name == "ID"
+    if isinstance(named, GraphQLInputObjectType):
+        return any(takes_an_id(field.type) for field in named.fields.values())
+    return False
+
+
+async def victim_objects(acme, gateway) -> dict:
+    created = await acme.gql.mutate(
+        "CreateApiKey", projectId=acme.project_id, name="victim", allTimeLimit="10",
+        recurringLimit={"amount": "5", "window": {"value": 1, "unit": "DAY"}},
+        iamRules=[{"type": "ALLOW_PROVIDERS", "values": ["openai"]}],
+    )
+    key = created["apiKey"]
+    await gateway.usage({"keyId": key["id"], "requestId": "r1", "cost": "0.5"})
+    await gateway.authorize(key=created["secret"], model="openai/gpt-4o", estimatedCost="0.1", requestId="r2")
+    return {
+        "id": key["id"],
+        "projectId": acme.project_id,
+        "all": [key["id"], acme.project_id, encode("Organization", acme.org_id), key["iamRules"][0]["id"]],
+    }
+
+
+async def test_every_query_field_with_an_id_is_blind_to_other_organizations(acme, rival, gateway):
+    victim = await victim_objects(acme, gateway)
+    before = await snapshot()
+    checked = []
+    for name, field in SDL.query_type.fields.items():
+        if "id" not in field.args:
+            continue
+        for victim_id in victim["all"]:
+            response = await rival.gql.raw(f"query($id: ID!) {{ {name}(id: $id) {{ __typename }} }}", {"id": victim_id})
+            body = response.json()
+            assert response.status_code == 200 and "errors" not in body, body
+            assert body["data"][name] is None, (name, victim_id)
+            checked.append(name)
+    assert set(checked) >= {"project", "apiKey", "node"}
+    assert await snapshot() == before
+
+
+async def test_every_mutation_with_an_id_is_blind_to_other_organizations(acme, rival, gateway):
+    victim = await victim_objects(acme, gateway)
+    before = await snapshot()
+    checked = []
+    for name, field in SDL.mutation_type.fields.items():
+        if not any(takes_an_id(arg.type) for arg in field.args.values()):
+            continue
+        variables = {arg_name: value_for(arg.type, arg_name, victim) for arg_name, arg in field.args.items()}
+        declared = ", ".join(f"${arg_name}: {arg.type}" for arg_name, arg in field.args.items())
+        passed = ", ".join(f"{arg_name}: ${arg_name}" for arg_name in field.args)
+        payload_type = get_named_type(field.type)
+        results = [f for f in payload_type.fields if f != "errors"]
+        query = f"mutation({declared}) {{ {name}({passed}) {{ errors {{ code field }} {' '.join(r if not hasattr(get_named_type(payload_type.fields[r].type), 'fields') else r + ' { __typename }' for r in results)} }} }}"
+        response = await rival.gql.raw(query, variables)
+        body = response.json()
+        assert response.status_code == 200 and "errors" not in body, (name, body)
+        payload = body["data"][name]
+        assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"], (name, payload)
+        assert all(payload[r] is None for r in results), (name, payload)
+        checked.append(name)
+    assert set(checked) >= {"createApiKey", "updateApiKeyLimits", "setApiKeyEnabled", "renameApiKey",
+                            "setApiKeyIamRules", "deleteApiKey"}
+    assert await snapshot() == before
+
+
+async def test_the_victim_still_sees_its_own_objects(acme, rival, gateway):
+    victim = await victim_objects(acme, gateway)
+    for victim_id in victim["all"][:3]:
+        assert (await acme.gql.run("Node", id=victim_id))["node"] is not None
+    assert (await rival.gql.run("Organization"))["organization"]["projects"][0]["id"] != acme.project_id
