@@ -8,6 +8,7 @@ import logging
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app import db, web
@@ -18,6 +19,7 @@ from app.dataplane.cache import KeyCache
 from app.dataplane.http import DataPlane
 from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
+from app.guards import RequestGuards
 from app.services import catalog
 from app.settings import Settings
 from app.store import changes, sql
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/ui/{path:path}", web.static, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestGuards)],
     )
     app.state.settings = settings
     app.state.clock = clock

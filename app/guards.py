@@ -1,0 +1,116 @@
+"""Request guards in front of every endpoint (the contract's "Limits on requests").
+
+Bodies over 1 MiB are refused with 413 before anything parses them (by Content-Length, or
+while streaming when it is absent or lies). A /graphql POST whose body is not a JSON object
+is refused with 400 here, because Strawberry's own view answers 500 to a JSON scalar or to
+bytes that are not UTF-8. The data plane validates its own bodies (it needs the parsed
+object anyway). Anything that still escapes as an exception becomes a masked 500 body,
+never a stack trace.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY = 1024 * 1024
+log = logging.getLogger("keyplane.guards")
+
+
+def _error(path: str, status: int, code: str, message: str) -> JSONResponse:
+    if path.startswith("/graphql"):
+        return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class TooLarge(Exception):
+    pass
+
+
+class RequestGuards:
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                if int(declared) > self.max_body:
+                    await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
+                    return
+            except ValueError:
+                await _error(path, 400, "BAD_REQUEST", "invalid Content-Length")(scope, receive, send)
+                return
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self._call_masked(scope, receive, send, path)
+            return
+        try:
+            body = await self._read(receive)
+        except TooLarge:
+            await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
+            return
+        if path == "/graphql" and not _is_json_object(body):
+            await _error(path, 400, "BAD_REQUEST", "the body must be a JSON object")(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self._call_masked(scope, replay, send, path)
+
+    async def _read(self, receive: Receive) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _call_masked(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # a bug: log its type only, answer without details
+            from app.dataplane.errors import database_unavailable
+
+            log.error("unhandled error on %s: %s", path, type(exc).__name__, exc_info=exc)
+            if started:
+                raise
+            if database_unavailable(exc):
+                await _error(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
+                return
+            await _error(path, 500, "INTERNAL", "internal error")(scope, receive, send)
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
