@@ -20,6 +20,7 @@ from app.dataplane.http import DataPlane
 from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
+from app.logs import AccessLog
 from app.services import catalog
 from app.settings import Settings
 from app.store import changes, sql
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/ui/{path:path}", web.static, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(RequestGuards)],
+        middleware=[Middleware(AccessLog), Middleware(RequestGuards)],
     )
     app.state.settings = settings
     app.state.clock = clock
