@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
 
 from app.services import orgs
 from app.services.callers import Tenant
@@ -57,8 +58,14 @@ class KeyplaneGraphQL(GraphQL):
                 "gateway tokens may only use the data plane (/v1)", status=403, code="FORBIDDEN"
             )(scope, receive, send)
             return
-        scope.setdefault("state", {})["tenant"] = caller
-        await super().__call__(scope, receive, send)
+        request.state.tenant = caller
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:  # Strawberry answers these in plain text; clients expect JSON
+            response = JSONResponse(
+                {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_REQUEST"}}]}, status_code=exc.status_code
+            )
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:
         tenant: Tenant = request.state.tenant

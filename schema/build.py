@@ -18,7 +18,6 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers.mutations import Mutation
 from resolvers.queries import Query
-from schema.errors import PublicError
 from schema.scalars import MONEY_SCALAR, Money
 from schema.types import ApiKey, Organization, Project
 
@@ -28,12 +27,12 @@ MAX_TOKENS = 5000
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Mask bugs; let through what is meant for clients: our public errors and GraphQL's own
-    parse/validation errors (which carry no original exception)."""
+    """Mask bugs in resolvers; let through what is meant for clients: our public errors, and
+    GraphQL's own parse, validation and variable-coercion errors (those have no path)."""
     original = error.original_error
-    if original is None or isinstance(original, PublicError):
+    if error.path is None or original is None:
         return False
-    return True
+    return not isinstance(original, GraphQLError)
 
 
 def build_schema(introspection: bool = True) -> strawberry.Schema:
