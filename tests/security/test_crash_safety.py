@@ -1,0 +1,128 @@
+"""SIGKILL during usage ingestion and during key creation: after a restart the totals equal
+the acknowledged events (each batch whole or absent) and no half-created key exists."""
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from app import db
+from app.domain.money import format_nanos
+from app.settings import Settings
+from app.store import sql
+from tests.conftest import TEST_DATABASE_URL, TABLES
+from tests.support.documents import document
+from tests.support.processes import ServerProcess, cli
+
+BATCH = 200
+
+
+@pytest.fixture
+def crash_db(tmp_path):
+    url = TEST_DATABASE_URL or f"sqlite://{tmp_path}/crash.sqlite3"
+    if TEST_DATABASE_URL:
+        async def empty():
+            from app.services import catalog
+
+            await db.open_database(Settings(database_url=url), 0)
+            await sql.execute(sql.client(), f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+            catalog.forget()
+            await catalog.seed_default(0)
+            await db.close_database()
+
+        asyncio.run(empty())
+    cli(url, "org", "create", "crash", "--plan", "enterprise")
+    return url, cli(url, "token", "create", "--org", "crash"), cli(url, "token", "create", "--gateway")
+
+
+def graphql(server, token, name, variables):
+    response = httpx.post(f"{server.url}/graphql", json={"query": document(name), "variables": variables},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return response.json()["data"]
+
+
+def rows(url, query, params=()):
+    async def go():
+        await db.open_database(Settings(database_url=url), 0)
+        try:
+            return await sql.fetch(sql.client(), query, list(params))
+        finally:
+            await db.close_database()
+
+    return asyncio.run(go())
+
+
+def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db):
+    url, management, gateway = crash_db
+    server = ServerProcess(url).start()
+    try:
+        project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
+        key_id = graphql(server, management, "CreateApiKey", {"input": {"projectId": project_id, "name": "k"}})[
+            "createApiKey"]["apiKey"]["id"]
+
+        def send(batch: int) -> int | None:
+            events = [{"keyId": key_id, "requestId": f"b{batch}-{i}", "cost": "0.001"} for i in range(BATCH)]
+            try:
+                response = httpx.post(f"{server.url}/v1/usage", json={"events": events},
+                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                return batch if response.status_code == 200 else None
+            except httpx.TransportError:
+                return None
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(send, b) for b in range(200)]
+            time.sleep(0.8)
+            server.kill()
+            acknowledged = {f.result() for f in futures} - {None}
+    finally:
+        server.kill()
+    assert acknowledged, "no batch was acknowledged before the kill: the test proved nothing"
+    per_batch: dict[str, int] = {}
+    for row in rows(url, "SELECT request_id FROM usage_records"):
+        batch = row["request_id"].split("-")[0]
+        per_batch[batch] = per_batch.get(batch, 0) + 1
+    assert set(per_batch.values()) <= {BATCH}, "a batch was half recorded"
+    assert {f"b{b}" for b in acknowledged} <= set(per_batch), "an acknowledged batch was lost"
+    usage = rows(url, "SELECT usage FROM api_keys")[0]["usage"]
+    assert usage == sum(per_batch.values()) * 1_000_000  # 0.001 dollars = 1,000,000 nanos each
+
+    restarted = ServerProcess(url).start()
+    try:
+        key = graphql(restarted, management, "ApiKey", {"id": key_id})["apiKey"]
+        assert key["usage"] == format_nanos(usage)
+    finally:
+        restarted.stop()
+
+
+def test_killed_during_key_creation_leaves_no_half_created_key(crash_db):
+    url, management, _ = crash_db
+    server = ServerProcess(url).start()
+    try:
+        project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
+
+        def create(i: int) -> str | None:
+            try:
+                data = graphql(server, management, "CreateApiKey", {"input": {
+                    "projectId": project_id, "name": f"k{i}", "allTimeLimit": "1",
+                    "iamRules": [{"type": "ALLOW_PROVIDERS", "values": ["openai"]}]}})
+                return data["createApiKey"]["apiKey"]["id"]
+            except (httpx.TransportError, ValueError, KeyError, TypeError):
+                return None
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(create, i) for i in range(300)]
+            time.sleep(0.8)
+            server.kill()
+            acknowledged = {f.result() for f in futures} - {None}
+    finally:
+        server.kill()
+    assert acknowledged
+    keys = rows(url, "SELECT id FROM api_keys")
+    rules = rows(url, "SELECT key_id FROM iam_rules")
+    project = rows(url, "SELECT key_count FROM projects WHERE name = 'P'")[0]
+    assert project["key_count"] == len(keys), "the quota counter disagrees with the keys"
+    assert {r["key_id"] for r in rules} == {k["id"] for k in keys}, "a key without its rules, or rules without a key"
+    assert len(keys) >= len(acknowledged)
