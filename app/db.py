@@ -1,4 +1,11 @@
-"""Opening and closing the database: Tortoise's connection, the migrations, the default catalog."""
+"""Opening and closing the database: Tortoise's connection, the migrations, the default catalog.
+
+On PostgreSQL the connection is an asyncpg pool per process (Tortoise's ``asyncpg``
+backend). The credentials below are the names that Tortoise 1.1 reads (``minsize``,
+``maxsize``) or hands through to ``asyncpg.create_pool`` unchanged (``statement_cache_size``,
+``command_timeout``, ``timeout``, ``server_settings``); tests/store/test_database_config.py
+checks that a real pool ends up with them.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +17,11 @@ from tortoise.backends.base.config_generator import expand_db_url
 from app.settings import Settings
 
 MODELS = ["app.models"]
+
+
+# A connection attempt that gets no answer (host down, packets dropped) gives up after this
+# many seconds instead of asyncpg's 60, so requests fail with 503 instead of hanging.
+CONNECT_TIMEOUT_S = 3
 
 
 class DatabaseUrlError(ValueError):
@@ -32,10 +44,16 @@ def tortoise_config(settings: Settings) -> dict:
         credentials.setdefault("busy_timeout", 10_000)
         credentials.setdefault("synchronous", "NORMAL")
     else:
+        # a value given in the URL's query string (?maxsize=20) wins over the settings
         credentials.setdefault("minsize", settings.pool_min)
         credentials.setdefault("maxsize", settings.pool_max)
+        # 0 behind PgBouncer in transaction mode: named prepared statements do not survive there
         credentials.setdefault("statement_cache_size", settings.statement_cache_size)
-        credentials.setdefault("command_timeout", max(1, settings.statement_timeout_ms // 1000 + 5))
+        # the server cancels a statement after statement_timeout; the client stops waiting 2 s
+        # later, for when the server cannot even answer (0: no timeout on either side)
+        timeout_ms = settings.statement_timeout_ms
+        credentials.setdefault("command_timeout", timeout_ms / 1000 + 2 if timeout_ms > 0 else None)
+        credentials.setdefault("timeout", CONNECT_TIMEOUT_S)
         credentials.setdefault("server_settings", {
             "statement_timeout": str(settings.statement_timeout_ms),
             "application_name": "keyplane",
@@ -57,9 +75,15 @@ async def open_database(settings: Settings, now_us: int) -> None:
     logging.getLogger("tortoise").setLevel(logging.INFO)
     logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-    await migrations.migrate(now_us)
-    await catalog.seed_default(now_us)
+    try:
+        await migrations.migrate(now_us)
+        await catalog.seed_default(now_us)
+    except BaseException:
+        # close what was opened: a SQLite connection's thread would otherwise keep the process alive
+        await close_database()
+        raise
 
 
 async def close_database() -> None:
+    """Close the pool: waits for connections in use to be released (up to 10 s), then closes them."""
     await Tortoise.close_connections()

@@ -1,9 +1,11 @@
 """/v1/authorize: gather the decision's inputs, decide, and take a hold when asked to.
 
 Without a hold the answer comes from the instance's cache (app/dataplane/cache.py). With
-``estimatedCost`` and ``requestId`` the key is locked in one short transaction, the counters
-are read fresh under the lock, and the hold is inserted only when the decision allows it, so
-concurrent requests on any number of instances cannot over-allocate a limit.
+``estimatedCost`` and ``requestId`` on a key that has a limit, the key is locked in one short
+transaction, the counters are read fresh under the lock, and the hold is inserted only when
+the decision allows it, so concurrent requests on any number of instances cannot
+over-allocate a limit. A hold is announced on the change feed: other instances answer soft
+checks (no estimate) from their caches, and must count it.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from app.dataplane.parsing import AuthorizeBody
 from app.domain import decision, ids, secrets
 from app.domain.timeconv import to_micros
 from app.services import catalog
-from app.store import keystate
+from app.store import changes, keystate
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Answer:
         return body
 
 
+LIMIT_CODES = (decision.USAGE_EXCEEDED, decision.PERIOD_USAGE_EXCEEDED)
+
+
 async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: int) -> Answer:
     now_us = to_micros(clock.now())
     request = decision.Request(body.model, body.provider, body.estimated_cost)
@@ -46,27 +51,41 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     if entry is None:
         return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
     snapshot = entry.snapshot
-    if body.estimated_cost is None or body.request_id is None:
-        verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us)
+    verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us)
+    unlimited = snapshot.all_time_limit is None and snapshot.recurring_amount is None
+    if body.estimated_cost is None or body.request_id is None or unlimited:
+        # nothing to hold (or nothing to hold against): the cache answers, no database round trip
         if verdict.allowed:
             cache.touch(snapshot.key_id, now_us)
         return Answer(verdict, snapshot.key_id, snapshot.project_id)
-    # a hold: decide on fresh counters under the key's lock
-    verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us)
-    if not verdict.allowed and verdict.code not in (decision.USAGE_EXCEEDED, decision.PERIOD_USAGE_EXCEEDED):
+    if not verdict.allowed and verdict.code not in LIMIT_CODES:
+        # status and IAM refusals do not depend on counters: no need to lock anything
         return Answer(verdict, snapshot.key_id, snapshot.project_id)
+    return await _authorize_with_hold(snapshot, body, request, current_catalog, now_us, hold_seconds)
+
+
+async def _authorize_with_hold(snapshot, body, request, current_catalog, now_us: int, hold_seconds: int) -> Answer:
+    """Decide on fresh counters under the key's lock, and hold the estimate when allowed.
+
+    A request id that already holds budget, or whose usage is already recorded, is not held
+    twice: a retried authorization gets the same answer without reserving more.
+    """
+    held = False
     async with in_transaction() as tx:
-        if not await keystate.lock_key(tx, snapshot.key_id, now_us):
+        if not await keystate.lock_key(tx, snapshot.key_id):
             return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
         await keystate.purge_expired_holds(tx, snapshot.key_id, now_us)
         row = await keystate.key_row_by_id(tx, snapshot.key_id)
         snapshot = keystate.snapshot_from(row, snapshot.rules)
         counters, window_start = await keystate.counters_of(tx, row, now_us)
         if await keystate.has_request(tx, snapshot.key_id, body.request_id, now_us):
-            # a retry of a request that already holds budget (or was already settled): not taken twice
-            verdict = decision.decide(snapshot, counters, decision.Request(body.model, body.provider), current_catalog, now_us)
-            verdict = decision.Decision(True, decision.VALID, "already authorized", allowed_providers=verdict.allowed_providers) \
-                if verdict.code in (decision.VALID, decision.USAGE_EXCEEDED, decision.PERIOD_USAGE_EXCEEDED) else verdict
+            # its budget is already counted: only status and IAM can refuse it now
+            verdict = decision.decide(
+                snapshot, decision.Counters(), decision.Request(body.model, body.provider), current_catalog, now_us
+            )
+            if verdict.allowed:
+                verdict = decision.Decision(True, decision.VALID, "already authorized: its estimate is held once",
+                                            allowed_providers=verdict.allowed_providers)
         else:
             verdict = decision.decide(snapshot, counters, request, current_catalog, now_us)
             if verdict.allowed:
@@ -74,5 +93,11 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
                     tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start,
                     now_us + hold_seconds * 1_000_000,
                 )
-    cache.refresh_counters(snapshot.key_id)
+                # other instances answer soft checks from their caches: they must count this hold too
+                await changes.emit(tx, changes.KEY, snapshot.key_id, now_us)
+                held = True
+        if verdict.allowed:
+            await keystate.mark_used(tx, snapshot.key_id, now_us)
+    if held:
+        changes.applied_locally(changes.KEY, snapshot.key_id)
     return Answer(verdict, snapshot.key_id, snapshot.project_id)

@@ -3,8 +3,10 @@
 An entry holds a key's snapshot (status, expiry, limits, rules), its all-time usage, the
 usage of the window it was loaded in, and its open holds. Answers without a hold come from
 here, with no database round trip. Any change to a key, made on this instance or reported
-by the change feed from another, drops its entry; the next request reloads it. Unknown
-hashes are remembered too (so guessing costs no query) until any key changes.
+by the change feed from another, drops its entry; the next request reloads it. A load that
+a change of the same key overtook is answered but not kept; changes of other keys (usage
+arrives all the time) do not disturb it. Unknown hashes are remembered too (so guessing
+costs no query) until a key this instance does not hold changes: it may be a new one.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from app.store import changes, keystate, sql
 
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
+MAX_TRACKED_CHANGES = 100_000
 
 
 @dataclass
@@ -49,6 +52,11 @@ class KeyCache:
         self._hash_of: dict[int, str] = {}
         self._unknown: set[str] = set()
         self._last_used: dict[int, int] = {}
+        # invalidation bookkeeping, so that a load overtaken by a change of its key is not kept
+        self._changes = 0  # changes seen so far
+        self._changed_at: dict[int, int] = {}  # key id -> value of _changes at its last change
+        self._floor = 0  # loads that started before this are not kept (after clear() or trimming)
+        self._unknown_epoch = 0  # bumped whenever the unknown hashes are forgotten
         self.hits = 0
         self.misses = 0
 
@@ -65,21 +73,25 @@ class KeyCache:
         return await self._load(key_hash, now_us)
 
     async def _load(self, key_hash: str, now_us: int) -> Entry | None:
-        generation = self._generation
+        started, unknown_epoch = self._changes, self._unknown_epoch
         conn = sql.client()
         row = await keystate.key_row_by_hash(conn, key_hash)
         if row is None:
-            if generation == self._generation and len(self._unknown) < MAX_UNKNOWN:
+            # a key created while we looked must not be remembered as unknown
+            if unknown_epoch == self._unknown_epoch and len(self._unknown) < MAX_UNKNOWN:
                 self._unknown.add(key_hash)
             return None
         entry = await self.entry_from_row(conn, row, now_us)
-        # a change that arrived while we were loading may have made what we read stale: do not keep it
-        if generation == self._generation:
+        if self._unchanged_since(row["id"], started):
             if len(self._by_hash) >= MAX_ENTRIES:
                 self.clear()
             self._by_hash[key_hash] = entry
             self._hash_of[row["id"]] = key_hash
         return entry
+
+    def _unchanged_since(self, key_id: int, started: int) -> bool:
+        """Whether no change of this key arrived after a load that started at ``started``."""
+        return started >= self._floor and self._changed_at.get(key_id, 0) <= started
 
     @staticmethod
     async def entry_from_row(conn, row: dict, now_us: int) -> Entry:
@@ -108,29 +120,34 @@ class KeyCache:
         )
 
     # --- invalidation ------------------------------------------------------------------
-    _generation = 0
-
     def forget(self, key_id: int | None) -> None:
-        self._generation += 1
-        self._unknown.clear()
-        if key_id is None:
+        if key_id is None:  # some key changed, we do not know which
+            self.clear()
             return
+        self._changes += 1
+        if len(self._changed_at) >= MAX_TRACKED_CHANGES:
+            self._changed_at.clear()
+            self._floor = self._changes
+        self._changed_at[key_id] = self._changes
         key_hash = self._hash_of.pop(key_id, None)
         if key_hash is not None:
             self._by_hash.pop(key_hash, None)
+        else:
+            # not a key this instance holds: it may be new, and its hash remembered as unknown
+            self._unknown.clear()
+            self._unknown_epoch += 1
 
     def clear(self) -> None:
-        self._generation += 1
+        self._changes += 1
+        self._floor = self._changes
         self._by_hash.clear()
         self._hash_of.clear()
         self._unknown.clear()
+        self._unknown_epoch += 1
 
     def on_change(self, kind: str, ref_id: int | None) -> None:
         if kind == changes.KEY:
             self.forget(ref_id)
-
-    def refresh_counters(self, key_id: int) -> None:
-        self.forget(key_id)
 
     # --- last use, written in batches --------------------------------------------------
     def touch(self, key_id: int, now_us: int) -> None:

@@ -69,6 +69,14 @@ def within_limit(used: int, held: int, estimate: int | None, limit: int) -> bool
     return estimate is None or committed + estimate <= limit
 
 
+def _refusal(what: str, limit: int, used: int, held: int, estimate: int | None, remedy: str) -> str:
+    spent = f"used {format_nanos(used)}" + (f", held for requests in flight {format_nanos(held)}" if held else "")
+    if used + held >= limit:
+        return f"{what} of {format_nanos(limit)} reached ({spent}): {remedy}"
+    return (f"the estimated cost {format_nanos(estimate or 0)} does not fit in the {what} of {format_nanos(limit)}"
+            f" ({spent}): {remedy}")
+
+
 def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, catalog: Catalog, now_us: int) -> Decision:
     if snapshot is None:
         return Decision(False, NOT_FOUND, "unknown or deleted API key")
@@ -76,18 +84,19 @@ def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, c
     if status is KeyStatus.EXPIRED:
         return Decision(False, EXPIRED, "this API key has expired: reactivate it with a new TTL")
     if status is KeyStatus.DISABLED:
-        return Decision(False, DISABLED, "this API key is disabled")
+        return Decision(False, DISABLED, "this API key is disabled: enable it to use it again")
     verdict = iam.evaluate(snapshot.rules, catalog, request.model, request.provider)
     if not verdict.allowed:
-        return Decision(False, FORBIDDEN, verdict.message, rule_id=verdict.rule_id)
+        return Decision(False, FORBIDDEN, verdict.message, rule_id=verdict.rule_id,
+                        allowed_providers=verdict.allowed_providers)
     providers = verdict.allowed_providers
     if snapshot.all_time_limit is not None and not within_limit(
         counters.usage, counters.held, request.estimated_cost, snapshot.all_time_limit
     ):
         return Decision(
             False, USAGE_EXCEEDED,
-            f"all-time limit of {format_nanos(snapshot.all_time_limit)} reached"
-            f" (used {format_nanos(counters.usage)}, held {format_nanos(counters.held)})",
+            _refusal("all-time limit", snapshot.all_time_limit, counters.usage, counters.held, request.estimated_cost,
+                     "raise or remove the key's all-time limit"),
             allowed_providers=providers,
         )
     if snapshot.recurring_amount is not None and not within_limit(
@@ -95,8 +104,8 @@ def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, c
     ):
         return Decision(
             False, PERIOD_USAGE_EXCEEDED,
-            f"limit of {format_nanos(snapshot.recurring_amount)} for the current window reached"
-            f" (used {format_nanos(counters.window_usage)}, held {format_nanos(counters.window_held)})",
+            _refusal("recurring limit", snapshot.recurring_amount, counters.window_usage, counters.window_held,
+                     request.estimated_cost, "wait for the next window or raise the key's recurring limit"),
             allowed_providers=providers,
         )
     return Decision(True, VALID, "ok", allowed_providers=providers)

@@ -12,11 +12,13 @@ from app.services.errors import ErrorCode, refuse
 from app.store import changes, sql
 
 _cached: Catalog | None = None
+_generation = 0  # bumped by every forget(): a load that raced with a change is not kept
 
 
 def forget() -> None:
-    global _cached
+    global _cached, _generation
     _cached = None
+    _generation += 1
 
 
 def _on_change(kind: str, _ref: int | None) -> None:
@@ -29,13 +31,17 @@ changes.subscribe_local(_on_change)
 
 async def current() -> Catalog:
     global _cached
-    if _cached is None:
-        rows = await sql.fetch(
-            sql.client(),
-            "SELECT model, provider, input_price, output_price FROM catalog_offers ORDER BY position",
-        )
-        _cached = Catalog(tuple(Offer(r["model"], r["provider"], r["input_price"], r["output_price"]) for r in rows))
-    return _cached
+    if _cached is not None:
+        return _cached
+    generation = _generation
+    rows = await sql.fetch(
+        sql.client(),
+        "SELECT model, provider, input_price, output_price FROM catalog_offers ORDER BY position",
+    )
+    loaded = Catalog(tuple(Offer(r["model"], r["provider"], r["input_price"], r["output_price"]) for r in rows))
+    if generation == _generation:
+        _cached = loaded
+    return loaded
 
 
 async def _replace(tx, catalog: Catalog) -> None:

@@ -19,7 +19,7 @@ from app.domain.usage import UsageEvent
 from app.services.paging import Page, after_position, page_size
 from app.store import changes, keystate, sql
 
-_CHUNK = 400  # rows per multi-row INSERT: 9 parameters each stays far below every backend's limit
+_CHUNK = 400  # rows per multi-row INSERT: 8 parameters each stays far below every backend's limit
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     inserted: set[tuple[int, str]] = set()
     if fresh:
         async with in_transaction() as tx:
-            pending = [events[i] for i in fresh.values()]
+            # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
+            pending = [events[fresh[pair]] for pair in sorted(fresh)]
             for start in range(0, len(pending), _CHUNK):
                 chunk = pending[start:start + _CHUNK]
                 rows = await sql.fetch(
@@ -167,20 +168,26 @@ class UsageSummary:
 
 
 async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
-    """Spend of a key over [from, to) by source and by UTC day (default: the last 30 days)."""
+    """Spend of a key over [from, to) by source and by UTC day.
+
+    Default: the 30 UTC days ending with today, today included whole (so what was recorded a
+    moment ago is in it); a ``to`` that is given is exclusive.
+    """
     from app.services.errors import ErrorCode, refuse
 
-    to_us = now_us if to_us is None else to_us
-    from_us = (to_us // DAY_US - 29) * DAY_US if from_us is None else from_us
+    to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
+    from_us = (to_us - 1) // DAY_US * DAY_US - 29 * DAY_US if from_us is None else from_us
     if from_us >= to_us:
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
         raise refuse(ErrorCode.VALIDATION, "from", f"the range may span at most {MAX_SUMMARY_DAYS} days")
     rows = await sql.fetch(
         sql.client(),
-        "SELECT occurred_at / ? AS day, source, SUM(cost) AS amount, COUNT(*) AS requests FROM usage_records"
-        " WHERE key_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY occurred_at / ?, source",
-        [DAY_US, key_id, from_us, to_us, DAY_US],
+        # the day length is written into the statement: PostgreSQL does not see "occurred_at / $1" in the
+        # select list and "occurred_at / $5" in GROUP BY as the same expression
+        f"SELECT occurred_at / {DAY_US} AS day, source, SUM(cost) AS amount, COUNT(*) AS requests FROM usage_records"
+        f" WHERE key_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY occurred_at / {DAY_US}, source",
+        [key_id, from_us, to_us],
     )
     by_source: dict[str, tuple[int, int]] = {}
     per_day: dict[int, tuple[int, int]] = {}

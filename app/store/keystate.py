@@ -86,16 +86,19 @@ async def take_hold(conn, key_id: int, request_id: str, amount: int, window_star
     )
 
 
-async def lock_key(conn, key_id: int, now_us: int) -> bool:
-    """Serialize hold-takers of one key (a row lock on PostgreSQL, the write lock on SQLite) and
-    record the use; False when the key is gone."""
-    changed = await sql.execute(
-        conn,
-        "UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
-        " WHERE id = ?",
-        [now_us, now_us, key_id],
-    )
+async def lock_key(conn, key_id: int) -> bool:
+    """Serialize hold-takers of one key (a row lock on PostgreSQL, the write lock on SQLite) until the
+    transaction ends; False when the key is gone. The statement changes nothing."""
+    changed = await sql.execute(conn, "UPDATE api_keys SET usage = usage WHERE id = ?", [key_id])
     return changed == 1
+
+
+async def mark_used(conn, key_id: int, now_us: int) -> None:
+    await sql.execute(
+        conn,
+        "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        [now_us, key_id, now_us],
+    )
 
 
 async def purge_expired_holds(conn, key_id: int, now_us: int) -> None:

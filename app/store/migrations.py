@@ -133,20 +133,27 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 LATEST = MIGRATIONS[-1].version
+_CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)"""
 
 
 async def migrate(now_us: int, target: int | None = None) -> list[int]:
     """Apply every pending migration up to ``target`` (default: all); returns the versions applied."""
     conn = sql.client()
     dialect = "postgres" if sql.is_postgres(conn) else "sqlite"
+    if dialect == "sqlite":
+        # Outside the transaction: inside it, this statement would only *read* once the table
+        # exists, and a SQLite transaction that has read cannot wait for the write lock (it
+        # fails at once with "database is locked" when another process migrated meanwhile).
+        await sql.execute(conn, _CREATE_VERSIONS)
     applied_now: list[int] = []
     async with in_transaction() as tx:
         if dialect == "postgres":
             await sql.fetch(tx, "SELECT pg_advisory_xact_lock(?)", [_LOCK_ID])
-        await sql.execute(tx, """CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)""")
-        # a write first: on SQLite it takes the write lock before we read what is applied
-        await sql.execute(tx, "UPDATE schema_migrations SET version = version WHERE version < 0")
+            await sql.execute(tx, _CREATE_VERSIONS)
+        else:
+            # a write first: it waits for SQLite's write lock (busy_timeout) before we read
+            await sql.execute(tx, "UPDATE schema_migrations SET version = version WHERE version < 0")
         done = {row["version"] for row in await sql.fetch(tx, "SELECT version FROM schema_migrations")}
         for migration in MIGRATIONS:
             if migration.version in done or (target is not None and migration.version > target):

@@ -80,7 +80,7 @@ export function icon(name, extraClass = '') {
 }
 
 /** A labelled form field; `path` is the server's error field path ("name", "ttl", …). */
-export function field({ label, control, hint, path, className, inline = false }) {
+export function field({ label, control, render, hint, path, className, inline = false }) {
   const errorId = nextId('err');
   const hintId = hint ? nextId('hint') : null;
   if (!control.id) control.id = nextId('f');
@@ -88,7 +88,7 @@ export function field({ label, control, hint, path, className, inline = false })
   control.setAttribute('aria-describedby', describedBy);
   return h('div', { class: ['field', inline && 'field--inline', className], dataset: path ? { field: path } : undefined },
     label ? h('label', { for: control.id, class: 'field__label' }, label) : null,
-    control,
+    render || control,
     hint ? h('p', { id: hintId, class: 'field__hint' }, hint) : null,
     h('p', { id: errorId, class: 'field__error', role: 'alert', hidden: true }));
 }
@@ -132,10 +132,10 @@ export function showErrors(root, errors, aliases = {}) {
     const slot = holder.querySelector(':scope > .field__error');
     slot.textContent = slot.textContent ? `${slot.textContent} ${error.message}` : error.message;
     slot.hidden = false;
-    for (const control of controlsOf(best.matches('input, select, textarea') ? best.parentElement : best)) {
-      if (best.contains(control) || best === control) control.setAttribute('aria-invalid', 'true');
-    }
-    first = first || controlsOf(holder)[0] || null;
+    const marked = best.matches('input, select, textarea') ? [best]
+      : best.querySelector('[data-error-control]') ? [best.querySelector('[data-error-control]')] : controlsOf(best);
+    marked.forEach((control) => control.setAttribute('aria-invalid', 'true'));
+    first = first || marked[0] || controlsOf(holder)[0] || null;
   }
   if (unplaced.length && banner) {
     banner.textContent = unplaced.join(' ');
@@ -162,7 +162,7 @@ export function openModal({ title, description, body, footer, size = 'md', retur
   const descEl = description ? h('p', { id: descId, class: 'modal__description' }, description) : null;
   const closeBtn = h('button', { type: 'button', class: 'btn btn--icon btn--ghost modal__close', 'aria-label': 'Close dialog' }, icon('close'));
   const bodyEl = h('div', { class: 'modal__body' }, body);
-  const footerEl = footer ? h('div', { class: 'modal__footer' }, footer) : null;
+  const footerEl = h('div', { class: 'modal__footer' }, footer);
   const dialog = h('dialog', {
     class: ['modal', `modal--${size}`, className], 'aria-labelledby': titleId, 'aria-describedby': descId,
   }, h('div', { class: 'modal__header' }, h('div', {}, titleEl, descEl), closeBtn), bodyEl, footerEl);
@@ -172,6 +172,15 @@ export function openModal({ title, description, body, footer, size = 'md', retur
     dialog.remove();
     restoreFocus(opener);
   }, { once: true });
+  // a field's server error goes away as soon as the field is edited
+  dialog.addEventListener('input', (event) => {
+    const holder = event.target.closest?.('[data-field]');
+    if (!holder || !event.target.matches('input, select, textarea')) return;
+    event.target.removeAttribute('aria-invalid');
+    holder.classList.remove('is-invalid');
+    const slot = holder.querySelector(':scope > .field__error');
+    if (slot && !holder.querySelector('.is-invalid')) { slot.textContent = ''; slot.hidden = true; }
+  });
   document.body.append(dialog);
   dialog.showModal();
   const auto = dialog.querySelector('[autofocus]');
@@ -191,7 +200,6 @@ export function restoreFocus(target) {
 
 /** Busy state for a submit button while a request runs. */
 export async function busy(button, work) {
-  const label = button.textContent;
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   button.classList.add('is-busy');
@@ -201,20 +209,21 @@ export async function busy(button, work) {
     button.disabled = false;
     button.removeAttribute('aria-busy');
     button.classList.remove('is-busy');
-    if (button.textContent !== label && !button.dataset.keepLabel) button.textContent = label;
   }
 }
 
 export function toast(message, kind = 'info') {
-  const region = document.getElementById('toasts');
+  // A modal dialog sits in the top layer: a toast shown while one is open lives inside it.
+  const host = [...document.querySelectorAll('dialog[open]')].pop();
+  let region = document.getElementById('toasts');
+  if (host) {
+    region = host.querySelector(':scope > .toasts')
+      || host.appendChild(h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' }));
+  }
   if (!region) return;
   const item = h('div', { class: `toast toast--${kind}` },
     icon(kind === 'error' ? 'warning' : 'check'), h('span', {}, message));
   region.append(item);
   setTimeout(() => item.classList.add('toast--leaving'), 4200);
   setTimeout(() => item.remove(), 4600);
-}
-
-export function srOnly(text) {
-  return h('span', { class: 'sr-only' }, text);
 }

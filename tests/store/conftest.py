@@ -1,0 +1,32 @@
+"""A database of the suite's backend with no schema at all, for the migration tests: a fresh
+SQLite file, or a scratch database on the suite's PostgreSQL server."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from tortoise import Tortoise
+
+from app import db
+from app.services import catalog
+from app.settings import Settings
+from tests.system import postgres
+
+
+@pytest.fixture
+async def empty_database_url(tmp_path):
+    if os.environ.get("KEYPLANE_TEST_DATABASE_URL"):
+        async with postgres.scratch_database("kp_store") as url:
+            yield url
+    else:
+        yield f"sqlite://{tmp_path}/empty.sqlite3"
+
+
+@pytest.fixture
+async def connected(empty_database_url):
+    """Tortoise connected to the empty database (not migrated)."""
+    catalog.forget()
+    await Tortoise.init(config=db.tortoise_config(Settings(database_url=empty_database_url)), _enable_global_fallback=True)
+    yield empty_database_url
+    await db.close_database()
+    catalog.forget()
