@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 from app.domain import money
 from app.domain.usage import MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, parse_event
