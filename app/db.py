@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.settings import Settings
 
@@ -66,15 +67,23 @@ def tortoise_config(settings: Settings) -> dict:
     }
 
 
+async def connect(settings: Settings) -> None:
+    """Connect Tortoise to the database, without touching the schema."""
+    # Tortoise logs every statement with its parameters at DEBUG: those include secret hashes
+    logging.getLogger("tortoise").setLevel(logging.INFO)
+    logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
+    # Tortoise caches each model's INSERT statement by connection name, not by dialect: a
+    # process that opens SQLite and then PostgreSQL (the tests) would send "?" to asyncpg
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
 async def open_database(settings: Settings, now_us: int) -> None:
     """Connect, migrate to the latest schema, and load the default catalog into an empty database."""
     from app.services import catalog
     from app.store import migrations
 
-    # Tortoise logs every statement with its parameters at DEBUG: those include secret hashes
-    logging.getLogger("tortoise").setLevel(logging.INFO)
-    logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    await connect(settings)
     try:
         await migrations.migrate(now_us)
         await catalog.seed_default(now_us)

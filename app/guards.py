@@ -60,6 +60,7 @@ class RequestGuards:
         if path == "/graphql" and not _is_json_object(body):
             await _error(path, 400, "BAD_REQUEST", "the body must be a JSON object")(scope, receive, send)
             return
+        scope["keyplane.body"] = body  # handlers that know it skip reading the body again
         sent = False
 
         async def replay() -> Message:

@@ -31,8 +31,17 @@ class Metrics:
         self.feed_healthy = Gauge("keyplane_change_feed_healthy", "1 when the last change-feed poll succeeded",
                                   registry=self.registry)
 
+        self._children: dict[tuple, object] = {}
+
+    def child(self, metric, label: str):
+        """``metric.labels(label)``, looked up once: the data plane asks on every request."""
+        found = self._children.get((id(metric), label))
+        if found is None:
+            found = self._children[(id(metric), label)] = metric.labels(label)
+        return found
+
     def timer(self, route: str):
-        return _Timer(self.latency.labels(route))
+        return _Timer(self.child(self.latency, route))
 
 
 class _Timer:

@@ -21,6 +21,7 @@ from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
 from app.logs import AccessLog
+from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
 from app.store import changes, sql
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     key_cache = KeyCache()
     token_cache = TokenCache(clock)
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=key_cache.flush_last_used)
-    dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache)
+    metrics = Metrics()
+    dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
 
     @contextlib.asynccontextmanager
@@ -70,9 +72,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
 
     app = Starlette(
         routes=[
-            Route("/healthz", healthz, methods=["GET"]),
+            # the gateway's hot path first: routes are matched in order
             Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/documents/{name}.graphql", web.document, methods=["GET"]),
             Route("/", web.static, methods=["GET"]),

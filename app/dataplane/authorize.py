@@ -51,7 +51,8 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     if entry is None:
         return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
     snapshot = entry.snapshot
-    verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us)
+    verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us,
+                              entry.iam_verdict(current_catalog, body.model, body.provider))
     unlimited = snapshot.all_time_limit is None and snapshot.recurring_amount is None
     if body.estimated_cost is None or body.request_id is None or unlimited:
         # nothing to hold (or nothing to hold against): the cache answers, no database round trip

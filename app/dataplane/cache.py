@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain import iam
 from app.domain.decision import Counters, KeySnapshot
 from app.domain.windows import Window, WindowUnit
 from app.services import periods
@@ -20,6 +21,7 @@ from app.store import changes, keystate, sql
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
 MAX_TRACKED_CHANGES = 100_000
+MAX_VERDICTS = 256  # per key: the (model, provider) pairs one key asks about
 
 
 @dataclass
@@ -32,11 +34,29 @@ class Entry:
     window_usage: int
     holds: tuple[tuple[int, int | None, int], ...]  # (amount, window start, expires at)
 
+    bounds: periods.PeriodBounds | None = None  # the window of the last answer: usually still current
+    verdicts: tuple | None = None  # (catalog, {(model, provider): IAM verdict}): rules change only with the entry
+
+    def iam_verdict(self, catalog, model: str, provider: str | None) -> iam.IamDecision:
+        """The IAM verdict for a request, evaluated once per key, catalog and (model, provider)."""
+        memo = self.verdicts
+        if memo is None or memo[0] is not catalog:
+            memo = self.verdicts = (catalog, {})
+        found = memo[1].get((model, provider))
+        if found is None:
+            if len(memo[1]) >= MAX_VERDICTS:
+                memo[1].clear()
+            found = memo[1][(model, provider)] = iam.evaluate(self.snapshot.rules, catalog, model, provider)
+        return found
+
     def counters(self, now_us: int) -> Counters:
         """Counters as of now: expired holds drop out, and a window that rolled over starts at zero."""
         start = None
         if self.window is not None:
-            start = periods.current_bounds(self.anchor, self.window, now_us).start_us
+            bounds = self.bounds
+            if bounds is None or not bounds.start_us <= now_us < bounds.end_us:
+                bounds = self.bounds = periods.current_bounds(self.anchor, self.window, now_us)
+            start = bounds.start_us
         open_holds = [h for h in self.holds if h[2] > now_us]
         return Counters(
             usage=self.usage,

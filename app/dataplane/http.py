@@ -15,16 +15,23 @@ from app.services.callers import Gateway
 log = logging.getLogger("keyplane.dataplane")
 
 
+async def body_of(request: Request) -> bytes:
+    """The body the request guards already read (app/guards.py), else read it now."""
+    body = request.scope.get("keyplane.body")
+    return body if body is not None else await request.body()
+
+
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class DataPlane:
-    def __init__(self, *, settings, clock, tokens, cache) -> None:
+    def __init__(self, *, settings, clock, tokens, cache, metrics) -> None:
         self.settings = settings
         self.clock = clock
         self.tokens = tokens
         self.cache = cache
+        self.metrics = metrics
 
     async def _gateway(self, request: Request) -> JSONResponse | None:
         caller = await self.tokens.caller(request.headers.get("authorization"))
@@ -35,23 +42,31 @@ class DataPlane:
         return None
 
     async def authorize(self, request: Request) -> JSONResponse:
-        refused = await self._gateway(request)
-        if refused is not None:
-            return refused
-        try:
-            body = parse_authorize(await request.body())
-        except BadRequest as exc:
-            return error(exc.status, exc.code, exc.message)
-        answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds)
-        return JSONResponse(answer.as_json())
+        with self.metrics.timer("authorize"):
+            refused = await self._gateway(request)
+            if refused is not None:
+                return refused
+            try:
+                body = parse_authorize(await body_of(request))
+            except BadRequest as exc:
+                return error(exc.status, exc.code, exc.message)
+            answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds)
+            self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
+            return JSONResponse(answer.as_json())
 
     async def usage(self, request: Request) -> JSONResponse:
+        with self.metrics.timer("usage"):
+            response = await self._usage(request)
+        return response
+
+    async def _usage(self, request: Request) -> JSONResponse:
         refused = await self._gateway(request)
         if refused is not None:
             return refused
         try:
-            parsed = parse_usage(await request.body())
+            parsed = parse_usage(await body_of(request))
         except BadRequest as exc:
+            self.metrics.child(self.metrics.usage_events, "bad_request").inc()
             return error(exc.status, exc.code, exc.message)
         valid = [e for e in parsed.events if not isinstance(e, EventError)]
         recorded = iter(await usage_service.record_events(self.clock, valid) if valid else [])
@@ -66,4 +81,7 @@ class DataPlane:
             if result.error_code:
                 item["error"] = {"code": result.error_code, "message": result.error_message}
             results.append(item)
+        for item in results:
+            outcome = "recorded" if item["recorded"] else ("error" if "error" in item else "duplicate")
+            self.metrics.child(self.metrics.usage_events, outcome).inc()
         return JSONResponse({"results": results})

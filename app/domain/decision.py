@@ -77,7 +77,10 @@ def _refusal(what: str, limit: int, used: int, held: int, estimate: int | None, 
             f" ({spent}): {remedy}")
 
 
-def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, catalog: Catalog, now_us: int) -> Decision:
+def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, catalog: Catalog, now_us: int,
+           rules_verdict: iam.IamDecision | None = None) -> Decision:
+    """``rules_verdict``: the IAM verdict for this request when the caller already has it (the
+    data plane memoizes it per key and catalog); otherwise it is evaluated here."""
     if snapshot is None:
         return Decision(False, NOT_FOUND, "unknown or deleted API key")
     status = key_status(snapshot.enabled, snapshot.expires_at, now_us)
@@ -85,7 +88,7 @@ def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, c
         return Decision(False, EXPIRED, "this API key has expired: reactivate it with a new TTL")
     if status is KeyStatus.DISABLED:
         return Decision(False, DISABLED, "this API key is disabled: enable it to use it again")
-    verdict = iam.evaluate(snapshot.rules, catalog, request.model, request.provider)
+    verdict = rules_verdict or iam.evaluate(snapshot.rules, catalog, request.model, request.provider)
     if not verdict.allowed:
         return Decision(False, FORBIDDEN, verdict.message, rule_id=verdict.rule_id,
                         allowed_providers=verdict.allowed_providers)

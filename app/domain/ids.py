@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 TYPES = ("Organization", "Project", "ApiKey", "IamRule", "UsageRecord")
 
 
+@lru_cache(maxsize=65536)  # the data plane encodes the same few ids on every answer
 def encode(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 

@@ -38,12 +38,18 @@ class EventError(ValueError):
         self.request_id = request_id
 
 
+def has_control_characters(value: str) -> bool:
+    """Unicode category C (control, format, unassigned...). ``isprintable`` (in C) answers for
+    the usual ASCII text at once; only the rest is looked at character by character."""
+    return not value.isprintable() and any(unicodedata.category(ch).startswith("C") for ch in value)
+
+
 def clean_request_id(raw) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise EventError("BAD_REQUEST", "requestId is required and must be a non-empty string")
     if len(raw) > MAX_REQUEST_ID_LENGTH:
         raise EventError("BAD_REQUEST", f"requestId must be at most {MAX_REQUEST_ID_LENGTH} characters")
-    if any(unicodedata.category(ch).startswith("C") for ch in raw):
+    if has_control_characters(raw):
         raise EventError("BAD_REQUEST", "requestId must not contain control characters")
     return raw
 
@@ -51,7 +57,7 @@ def clean_request_id(raw) -> str:
 def _label(raw, name: str) -> str | None:
     if raw is None:
         return None
-    if not isinstance(raw, str) or len(raw) > MAX_LABEL_LENGTH or any(unicodedata.category(ch).startswith("C") for ch in raw):
+    if not isinstance(raw, str) or len(raw) > MAX_LABEL_LENGTH or has_control_characters(raw):
         raise EventError("BAD_REQUEST", f"{name} must be a string of at most {MAX_LABEL_LENGTH} printable characters")
     return raw
 

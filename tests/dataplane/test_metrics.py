@@ -1,0 +1,31 @@
+"""/metrics in Prometheus text format: decisions by code, usage events, latency, cache, feed."""
+
+
+def sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{") and line.split(" ")[0] == name:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_what_the_data_plane_did(http, acme, gateway):
+    created = await acme.gql.mutate("CreateApiKey", projectId=acme.project_id, name="m", allTimeLimit="0.5")
+    secret, key_id = created["secret"], created["apiKey"]["id"]
+    await gateway.authorize(key=secret, model="openai/gpt-4o")
+    await gateway.authorize(key=secret, model="openai/gpt-4o")
+    await gateway.authorize(key="kp_unknown", model="openai/gpt-4o")
+    await gateway.usage({"events": [{"keyId": key_id, "requestId": "a", "cost": "0.5"},
+                                    {"keyId": key_id, "requestId": "a", "cost": "0.5"}]})
+    await gateway.authorize(key=secret, model="openai/gpt-4o")
+    response = await http.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert sample(text, 'keyplane_authorize_decisions_total{code="VALID"}') == 2
+    assert sample(text, 'keyplane_authorize_decisions_total{code="NOT_FOUND"}') == 1
+    assert sample(text, 'keyplane_authorize_decisions_total{code="USAGE_EXCEEDED"}') == 1
+    assert sample(text, 'keyplane_usage_events_total{result="recorded"}') == 1
+    assert sample(text, 'keyplane_usage_events_total{result="duplicate"}') == 1
+    assert sample(text, 'keyplane_request_seconds_count{route="authorize"}') == 4
+    assert sample(text, 'keyplane_key_cache_lookups_total{result="hit"}') >= 1
+    assert "keyplane_change_feed_lag_seconds" in text and "keyplane_change_feed_healthy" in text
+    assert secret not in text and key_id not in text
