@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,9 +25,10 @@ from app.logs import AccessLog
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
-from app.store import changes, sql
+from app.store import changes, keystate, sql
 
 log = logging.getLogger("keyplane")
+PURGE_EVERY_S = 60.0
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -47,7 +49,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     clock = clock or SystemClock()
     key_cache = KeyCache()
     token_cache = TokenCache(clock)
-    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=key_cache.flush_last_used)
+    last_purge = [0.0]
+
+    async def housekeeping() -> None:
+        """After each poll of the change feed: write last-use times; now and then drop expired holds."""
+        await key_cache.flush_last_used()
+        if time.monotonic() - last_purge[0] >= PURGE_EVERY_S:
+            last_purge[0] = time.monotonic()
+            await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
+
+    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)

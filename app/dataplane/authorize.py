@@ -62,10 +62,11 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     if not verdict.allowed and verdict.code not in LIMIT_CODES:
         # status and IAM refusals do not depend on counters: no need to lock anything
         return Answer(verdict, snapshot.key_id, snapshot.project_id)
-    return await _authorize_with_hold(snapshot, body, request, current_catalog, now_us, hold_seconds)
+    return await _authorize_with_hold(cache, snapshot, body, request, current_catalog, now_us, hold_seconds)
 
 
-async def _authorize_with_hold(snapshot, body, request, current_catalog, now_us: int, hold_seconds: int) -> Answer:
+async def _authorize_with_hold(cache: KeyCache, snapshot, body, request, current_catalog, now_us: int,
+                               hold_seconds: int) -> Answer:
     """Decide on fresh counters under the key's lock, and hold the estimate when allowed.
 
     A request id that already holds budget, or whose usage is already recorded, is not held
@@ -73,13 +74,12 @@ async def _authorize_with_hold(snapshot, body, request, current_catalog, now_us:
     """
     held = False
     async with in_transaction() as tx:
-        if not await keystate.lock_key(tx, snapshot.key_id):
+        row = await keystate.lock_and_read(tx, snapshot.key_id)
+        if row is None:
             return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
-        await keystate.purge_expired_holds(tx, snapshot.key_id, now_us)
-        row = await keystate.key_row_by_id(tx, snapshot.key_id)
         snapshot = keystate.snapshot_from(row, snapshot.rules)
-        counters, window_start = await keystate.counters_of(tx, row, now_us)
-        if await keystate.has_request(tx, snapshot.key_id, body.request_id, now_us):
+        counters, window_start, seen = await keystate.counters_under_lock(tx, row, now_us, body.request_id)
+        if seen:
             # its budget is already counted: only status and IAM can refuse it now
             verdict = decision.decide(
                 snapshot, decision.Counters(), decision.Request(body.model, body.provider), current_catalog, now_us
@@ -90,15 +90,14 @@ async def _authorize_with_hold(snapshot, body, request, current_catalog, now_us:
         else:
             verdict = decision.decide(snapshot, counters, request, current_catalog, now_us)
             if verdict.allowed:
-                await keystate.take_hold(
-                    tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start,
-                    now_us + hold_seconds * 1_000_000,
-                )
+                expires_at = now_us + hold_seconds * 1_000_000
+                await keystate.take_hold(tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start, expires_at)
                 # other instances answer soft checks from their caches: they must count this hold too
                 await changes.emit(tx, changes.KEY, snapshot.key_id, now_us)
                 held = True
-        if verdict.allowed:
-            await keystate.mark_used(tx, snapshot.key_id, now_us)
+    if verdict.allowed:
+        cache.touch(snapshot.key_id, now_us)
     if held:
-        changes.applied_locally(changes.KEY, snapshot.key_id)
+        # this instance knows exactly what changed: bring its cache entry up to date in place
+        cache.held_here(snapshot.key_id, counters, window_start, body.estimated_cost, expires_at)
     return Answer(verdict, snapshot.key_id, snapshot.project_id)

@@ -21,6 +21,7 @@ from app.store import changes, keystate, sql
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
 MAX_TRACKED_CHANGES = 100_000
+NEVER = 2**63 - 1
 MAX_VERDICTS = 256  # per key: the (model, provider) pairs one key asks about
 
 
@@ -32,10 +33,27 @@ class Entry:
     anchor: int | None
     window_start: int | None
     window_usage: int
-    holds: tuple[tuple[int, int | None, int], ...]  # (amount, window start, expires at)
-
+    held: int  # open holds, all-time
+    held_by_window: dict[int | None, int]  # open holds by the window they count against
+    valid_until: int  # the first expiry among those holds: after it, the sums above are stale
     bounds: periods.PeriodBounds | None = None  # the window of the last answer: usually still current
     verdicts: tuple | None = None  # (catalog, {(model, provider): IAM verdict}): rules change only with the entry
+
+    def counters(self, now_us: int) -> Counters:
+        """Counters as of now (the cache reloads an entry whose holds began to expire); a window
+        that rolled over starts at zero."""
+        start = None
+        if self.window is not None:
+            bounds = self.bounds
+            if bounds is None or not bounds.start_us <= now_us < bounds.end_us:
+                bounds = self.bounds = periods.current_bounds(self.anchor, self.window, now_us)
+            start = bounds.start_us
+        return Counters(
+            usage=self.usage,
+            held=self.held,
+            window_usage=self.window_usage if start == self.window_start else 0,
+            window_held=self.held_by_window.get(start, 0) if start is not None else 0,
+        )
 
     def iam_verdict(self, catalog, model: str, provider: str | None) -> iam.IamDecision:
         """The IAM verdict for a request, evaluated once per key, catalog and (model, provider)."""
@@ -48,22 +66,6 @@ class Entry:
                 memo[1].clear()
             found = memo[1][(model, provider)] = iam.evaluate(self.snapshot.rules, catalog, model, provider)
         return found
-
-    def counters(self, now_us: int) -> Counters:
-        """Counters as of now: expired holds drop out, and a window that rolled over starts at zero."""
-        start = None
-        if self.window is not None:
-            bounds = self.bounds
-            if bounds is None or not bounds.start_us <= now_us < bounds.end_us:
-                bounds = self.bounds = periods.current_bounds(self.anchor, self.window, now_us)
-            start = bounds.start_us
-        open_holds = [h for h in self.holds if h[2] > now_us]
-        return Counters(
-            usage=self.usage,
-            held=sum(h[0] for h in open_holds),
-            window_usage=self.window_usage if start == self.window_start else 0,
-            window_held=sum(h[0] for h in open_holds if start is not None and h[1] == start),
-        )
 
 
 class KeyCache:
@@ -83,7 +85,7 @@ class KeyCache:
     # --- reads -------------------------------------------------------------------------
     async def get(self, key_hash: str, now_us: int) -> Entry | None:
         entry = self._by_hash.get(key_hash)
-        if entry is not None:
+        if entry is not None and now_us < entry.valid_until:
             self.hits += 1
             return entry
         if key_hash in self._unknown:
@@ -120,8 +122,11 @@ class KeyCache:
         if row["recurring_amount"] is not None:
             window = Window(row["recurring_value"], WindowUnit(row["recurring_unit"]))
         counters_start = keystate.window_start_of(row, now_us)
-        holds = await sql.fetch(
-            conn, "SELECT amount, window_start, expires_at FROM holds WHERE key_id = ? AND expires_at > ?", [row["id"], now_us]
+        held = await sql.fetch(
+            conn,
+            "SELECT window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
+            " WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
+            [row["id"], now_us],
         )
         window_usage = 0
         if counters_start is not None:
@@ -136,8 +141,27 @@ class KeyCache:
             anchor=row["recurring_anchor"],
             window_start=counters_start,
             window_usage=window_usage,
-            holds=tuple((h["amount"], h["window_start"], h["expires_at"]) for h in holds),
+            held=sum(int(h["amount"]) for h in held),
+            held_by_window={h["window_start"]: int(h["amount"]) for h in held},
+            valid_until=min((int(h["first_expiry"]) for h in held), default=NEVER),
         )
+
+    def held_here(self, key_id: int, counters: Counters, window_start: int | None, amount: int, expires_at: int) -> None:
+        """A hold this instance just took, with the counters it read under the key's lock: the
+        entry is brought up to date in place instead of being reloaded."""
+        key_hash = self._hash_of.get(key_id)
+        entry = self._by_hash.get(key_hash) if key_hash is not None else None
+        if entry is None:
+            return
+        self._changes += 1
+        self._changed_at[key_id] = self._changes  # a load already under way is now stale
+        entry.usage = counters.usage
+        entry.held = counters.held + amount
+        entry.window_start = window_start
+        entry.window_usage = counters.window_usage
+        # only the current window's holds matter to a window check; older windows' count all-time
+        entry.held_by_window = {window_start: counters.window_held + amount} if window_start is not None else {}
+        entry.valid_until = min(entry.valid_until, expires_at)
 
     # --- invalidation ------------------------------------------------------------------
     def forget(self, key_id: int | None) -> None:

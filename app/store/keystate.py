@@ -45,34 +45,30 @@ def window_start_of(row: dict, now_us: int) -> int | None:
     return periods.current_bounds(row["recurring_anchor"], window, now_us).start_us
 
 
-async def counters_of(conn, row: dict, now_us: int) -> tuple[Counters, int | None]:
-    """Usage and open (unexpired) holds of a key, all-time and in its current window."""
+async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> tuple[Counters, int | None, bool]:
+    """Usage and open (unexpired) holds of a key, all-time and in its current window, and whether
+    this request id already holds budget or has its usage recorded: one round trip."""
     start = window_start_of(row, now_us)
-    held_rows = await sql.fetch(
-        conn,
-        "SELECT window_start, SUM(amount) AS amount FROM holds WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
-        [row["id"], now_us],
-    )
-    held = sum(int(r["amount"]) for r in held_rows)
-    window_held = sum(int(r["amount"]) for r in held_rows if start is not None and r["window_start"] == start)
-    window_usage = 0
+    key_id = row["id"]
+    window = "0 AS window_held, 0 AS window_usage"
+    params: list = [key_id, now_us]
     if start is not None:
-        found = await sql.fetch_one(
-            conn, "SELECT usage FROM usage_windows WHERE key_id = ? AND window_start = ?", [row["id"], start]
-        )
-        window_usage = found["usage"] if found else 0
-    return Counters(usage=row["usage"], held=held, window_usage=window_usage, window_held=window_held), start
-
-
-async def has_request(conn, key_id: int, request_id: str, now_us: int) -> bool:
-    """True when this request id already holds budget or has its usage recorded."""
+        window = ("(SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ? AND window_start = ?)"
+                  " AS window_held,"
+                  " (SELECT COALESCE(SUM(usage), 0) FROM usage_windows WHERE key_id = ? AND window_start = ?) AS window_usage")
+        params += [key_id, now_us, start, key_id, start]
+    params += [key_id, request_id, now_us, key_id, request_id]
     found = await sql.fetch_one(
         conn,
-        "SELECT 1 AS one FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?"
-        " UNION ALL SELECT 1 AS one FROM usage_records WHERE key_id = ? AND request_id = ?",
-        [key_id, request_id, now_us, key_id, request_id],
+        "SELECT (SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ?) AS held, "
+        + window
+        + ", (SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?)"
+        " + (SELECT COUNT(*) FROM usage_records WHERE key_id = ? AND request_id = ?) AS seen",
+        params,
     )
-    return found is not None
+    counters = Counters(usage=row["usage"], held=int(found["held"]), window_usage=int(found["window_usage"]),
+                        window_held=int(found["window_held"]))
+    return counters, start, int(found["seen"]) > 0
 
 
 async def take_hold(conn, key_id: int, request_id: str, amount: int, window_start: int | None, expires_at: int) -> None:
@@ -86,20 +82,12 @@ async def take_hold(conn, key_id: int, request_id: str, amount: int, window_star
     )
 
 
-async def lock_key(conn, key_id: int) -> bool:
+async def lock_and_read(conn, key_id: int) -> dict | None:
     """Serialize hold-takers of one key (a row lock on PostgreSQL, the write lock on SQLite) until the
-    transaction ends; False when the key is gone. The statement changes nothing."""
-    changed = await sql.execute(conn, "UPDATE api_keys SET usage = usage WHERE id = ?", [key_id])
-    return changed == 1
+    transaction ends, and read the key under that lock; None when the key is gone. Changes nothing."""
+    return await sql.fetch_one(conn, f"UPDATE api_keys SET usage = usage WHERE id = ? RETURNING {_KEY_COLUMNS}", [key_id])
 
 
-async def mark_used(conn, key_id: int, now_us: int) -> None:
-    await sql.execute(
-        conn,
-        "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-        [now_us, key_id, now_us],
-    )
-
-
-async def purge_expired_holds(conn, key_id: int, now_us: int) -> None:
-    await sql.execute(conn, "DELETE FROM holds WHERE key_id = ? AND expires_at <= ?", [key_id, now_us])
+async def purge_expired_holds(conn, now_us: int) -> int:
+    """Expired holds never count (every sum asks ``expires_at > now``); this only keeps the table small."""
+    return await sql.execute(conn, "DELETE FROM holds WHERE expires_at <= ?", [now_us])
