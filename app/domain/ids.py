@@ -13,10 +13,19 @@ def encode(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
+@lru_cache(maxsize=65536)  # a usage batch names the same key id on every event
+def _decode_cached(global_id: str) -> tuple[str, int] | None:
+    return _decode(global_id)
+
+
 def decode(global_id: object) -> tuple[str, int] | None:
     """(type, pk), or None for anything malformed; callers treat None like an unknown id."""
     if not isinstance(global_id, str) or not 0 < len(global_id) <= 64:
         return None
+    return _decode_cached(global_id)
+
+
+def _decode(global_id: str) -> tuple[str, int] | None:
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
