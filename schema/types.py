@@ -254,6 +254,12 @@ class ApiKeyEdge:
 class ApiKeyConnection:
     edges: list[ApiKeyEdge]
     page_info: PageInfo
+    project_row: strawberry.Private[models.Project]
+    key_filter: strawberry.Private[KeyFilter]
+
+    @strawberry.field(description="How many keys the filter selects, over every page.")
+    async def total_count(self, info: Info) -> int:
+        return await key_service.count_keys(self.project_row, info.context.clock, self.key_filter)
 
 
 @strawberry.type
@@ -291,6 +297,8 @@ class Project(Node):
         return ApiKeyConnection(
             edges=[ApiKeyEdge(cursor=c, node=ApiKey.of(row, now_us)) for c, row in zip(page.cursors, page.items)],
             page_info=PageInfo.of(page),
+            project_row=self.row,
+            key_filter=filter or KeyFilter.ALL,
         )
 
 

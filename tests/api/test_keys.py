@@ -105,6 +105,9 @@ async def test_filters_follow_the_status(acme, clock):
     assert await ids("ACTIVE") == [active]
     assert await ids("INACTIVE") == [expiring, disabled]
     assert await ids("ALL") == [expiring, disabled, active]
+    for filter_, expected in (("ACTIVE", 1), ("INACTIVE", 2), ("ALL", 3)):
+        data = await acme.gql.run("ProjectApiKeys", projectId=acme.project_id, filter=filter_, first=1)
+        assert data["project"]["apiKeys"]["totalCount"] == expected
 
 
 async def test_enabling_an_expired_key_needs_a_fresh_ttl(acme, clock):
