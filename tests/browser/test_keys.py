@@ -3,7 +3,6 @@ limits, rename, enable/disable, delete, pagination and projects."""
 from __future__ import annotations
 
 import json
-import re
 
 from playwright.sync_api import expect
 
@@ -246,7 +245,6 @@ def test_limits_rename_and_disable(page, site, shots):
 
     choose_action(page, "service", "Rename")
     dialog = open_dialog(page)
-    dialog.get_by_label("Name", exact=True).fill("x" * 65)  # maxlength keeps it at 64
     dialog.get_by_label("Name", exact=True).fill("  ")
     dialog.get_by_role("button", name="Rename").click()
     expect(field_error(dialog, "name")).to_be_visible()
@@ -272,7 +270,7 @@ def test_pages_of_keys_and_projects(page, site):
 
     org = site.server.call(orgs.create_org(site.clock, "bigco", "pro"))
     token = site.server.call(tokens.create(site.clock, tokens.MANAGEMENT, org.id, "browser")).secret
-    project = site.server.call(projects.create_project(Tenant(org.id, 0), site.clock, "Backend"))
+    site.server.call(projects.create_project(Tenant(org.id, 0), site.clock, "Backend"))
     api = site.server.api(token)
     project_id = api.run("Organization")["organization"]["projects"][0]["id"]
     for index in range(1, 13):
@@ -311,4 +309,3 @@ def test_pages_of_keys_and_projects(page, site):
     page.get_by_label("Project", exact=True).select_option(label="Backend")
     settle(page)
     expect(page.locator("#plan-count")).to_have_text("12 of 20 keys")
-    assert project.name == "Backend"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from tortoise import Tortoise
 
 from app import db
 from app.services import catalog
@@ -26,7 +25,7 @@ async def empty_database_url(tmp_path):
 async def connected(empty_database_url):
     """Tortoise connected to the empty database (not migrated)."""
     catalog.forget()
-    await Tortoise.init(config=db.tortoise_config(Settings(database_url=empty_database_url)), _enable_global_fallback=True)
+    await db.connect(Settings(database_url=empty_database_url))
     yield empty_database_url
     await db.close_database()
     catalog.forget()

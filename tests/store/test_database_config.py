@@ -6,7 +6,6 @@ import time
 
 import asyncpg
 import pytest
-from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from app import db
@@ -34,8 +33,7 @@ def test_an_unknown_scheme_is_refused():
 
 
 async def _open(**settings) -> None:
-    await Tortoise.init(config=db.tortoise_config(Settings(database_url=postgres.server_url(), **settings)),
-                        _enable_global_fallback=True)
+    await db.connect(Settings(database_url=postgres.server_url(), **settings))
 
 
 async def _prepared_statements_after_two_queries() -> int:

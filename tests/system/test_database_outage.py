@@ -51,7 +51,7 @@ async def keyplane():
                 project = await projects.create_project(Tenant(org.id, management.id), clock, "Default")
                 created = (await http.post("/graphql", headers={"Authorization": f"Bearer {management.secret}"}, json={
                     "query": document("CreateApiKey"),
-                    "variables": {"input": {"projectId": encode("Project", project.id), "name": "k"}}})).json()
+                    "variables": {"input": {"projectId": encode("Project", project.id), "name": "k", "allTimeLimit": "100"}}})).json()
                 key = created["data"]["createApiKey"]
                 yield SimpleNamespace(http=http, proxy=proxy, management=management.secret, gateway=gateway.secret,
                                       key_id=key["apiKey"]["id"], secret=key["secret"])
@@ -72,12 +72,26 @@ async def usage(kp, request_id: str) -> httpx.Response:
 
 
 async def hold(kp, request_id: str) -> httpx.Response:
+    """An authorize that holds budget against the key's limit: decided under the key's row lock."""
     return await kp.http.post("/v1/authorize", headers={"Authorization": f"Bearer {kp.gateway}"}, json={
         "key": kp.secret, "model": "openai/gpt-4o", "estimatedCost": "0.1", "requestId": request_id})
 
 
+async def soft_check(kp) -> httpx.Response:
+    """An authorize without a hold: answered from the instance's cache once the key is in it."""
+    return await kp.http.post("/v1/authorize", headers={"Authorization": f"Bearer {kp.gateway}"},
+                              json={"key": kp.secret, "model": "openai/gpt-4o"})
+
+
+async def before_outage(kp) -> None:
+    assert (await kp.http.get("/healthz")).status_code == 200
+    assert (await usage(kp, "before-outage")).json()["results"][0]["recorded"] is True
+    assert (await soft_check(kp)).json()["code"] == "VALID"  # the key is cached again after its usage
+
+
 async def assert_unavailable(kp) -> None:
-    """Every surface that needs the database answers 503 quickly, as JSON in its own shape."""
+    """Every surface that needs the database answers 503 quickly, as JSON in its own shape; the
+    gateway's checks without a hold keep being answered from the cache."""
     health, took = await timed(kp.http.get("/healthz"))
     assert (health.status_code, health.json(), took < ANSWER_WITHIN_S) == (503, {"status": "unavailable"}, True)
     for request in (usage, hold):
@@ -90,6 +104,8 @@ async def assert_unavailable(kp) -> None:
     assert response.status_code == 503, response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     assert took < ANSWER_WITHIN_S
+    cached, took = await timed(soft_check(kp))
+    assert (cached.status_code, cached.json()["code"]) == (200, "VALID")
 
 
 async def assert_recovers(kp) -> None:
@@ -107,8 +123,7 @@ async def assert_recovers(kp) -> None:
 
 async def test_a_database_that_refuses_connections_is_a_503_and_keyplane_recovers_when_it_is_back(keyplane):
     kp = keyplane
-    assert (await kp.http.get("/healthz")).status_code == 200
-    assert (await usage(kp, "before-outage")).json()["results"][0]["recorded"] is True
+    await before_outage(kp)
 
     await kp.proxy.cut()  # the server went away: open connections dropped, new ones refused
     await assert_unavailable(kp)
@@ -119,7 +134,7 @@ async def test_a_database_that_refuses_connections_is_a_503_and_keyplane_recover
 
 async def test_a_database_that_stops_answering_is_a_503_within_seconds_not_a_hang(keyplane):
     kp = keyplane
-    assert (await usage(kp, "before-outage")).json()["results"][0]["recorded"] is True
+    await before_outage(kp)
 
     kp.proxy.stall()  # connections stay open, nothing comes back
     await assert_unavailable(kp)
