@@ -10,6 +10,8 @@ import asyncio
 import json
 import sys
 
+from tortoise.exceptions import BaseORMException
+
 from app import db
 from app.clock import SystemClock
 from app.domain.ids import encode
@@ -208,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyplane: error: {exc}", file=sys.stderr)
     except db.DatabaseUrlError as exc:
         print(f"keyplane: error: {exc}", file=sys.stderr)
+    except BaseORMException as exc:
+        print(f"keyplane: error: database error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
     except (OSError, ConnectionError) as exc:
         print(f"keyplane: error: cannot reach the database: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
     return EXIT_USAGE

@@ -15,6 +15,8 @@ import logging
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.dataplane.errors import database_unavailable
+
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("keyplane.guards")
 
@@ -98,15 +100,18 @@ class RequestGuards:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # a bug: log its type only, answer without details
-            from app.dataplane.errors import database_unavailable
-
+        except Exception as exc:
+            if database_unavailable(exc):
+                # an outage, not a bug: one line, no traceback, and a 503 the client may retry
+                log.warning("database unavailable on %s: %s", path, type(exc).__name__)
+                if started:
+                    raise
+                await _error(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
+                return
+            # a bug: the traceback goes to the log, the client learns nothing about it
             log.error("unhandled error on %s: %s", path, type(exc).__name__, exc_info=exc)
             if started:
                 raise
-            if database_unavailable(exc):
-                await _error(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
-                return
             await _error(path, 500, "INTERNAL", "internal error")(scope, receive, send)
 
 

@@ -12,6 +12,7 @@ from app.services.errors import ErrorCode, refuse
 from app.store import changes, sql
 
 _cached: Catalog | None = None
+_SEED_LOCK_ID = 7_311_992  # any constant, distinct from the migrations' lock
 _generation = 0  # bumped by every forget(): a load that raced with a change is not kept
 
 
@@ -57,8 +58,12 @@ async def _replace(tx, catalog: Catalog) -> None:
 async def seed_default(now_us: int) -> bool:
     """Load the shipped catalog into a database that has none; True when it did."""
     async with in_transaction() as tx:
-        # a write first: concurrent starters on SQLite serialize here
-        await sql.execute(tx, "UPDATE catalog_offers SET position = position WHERE position < 0")
+        # concurrent starters serialize here: an advisory lock on PostgreSQL (an UPDATE that matches
+        # no row locks nothing there), the write lock that a first write takes on SQLite
+        if sql.is_postgres(tx):
+            await sql.fetch(tx, "SELECT pg_advisory_xact_lock(?)", [_SEED_LOCK_ID])
+        else:
+            await sql.execute(tx, "UPDATE catalog_offers SET position = position WHERE position < 0")
         if await sql.fetch(tx, "SELECT 1 AS one FROM catalog_offers LIMIT 1"):
             return False
         await _replace(tx, load_default_catalog())

@@ -66,6 +66,11 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     inserted: set[tuple[int, str]] = set()
     if fresh:
         async with in_transaction() as tx:
+            # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
+            # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
+            # transaction takes the write lock at its first statement
+            for key_id in sorted({key_id for key_id, _ in fresh}):
+                await sql.execute(tx, "UPDATE api_keys SET usage = usage WHERE id = ?", [key_id])
             # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
             pending = [events[fresh[pair]] for pair in sorted(fresh)]
             for start in range(0, len(pending), _CHUNK):
