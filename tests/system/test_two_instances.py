@@ -1,11 +1,13 @@
-"""Two real `keyplane serve` processes on one PostgreSQL database, as in a scaled-out
-deployment: concurrent writes spread over both lose nothing and never pass a limit, and a
-change made through one instance is enforced by the other within a second."""
+"""Two real `keyplane serve` processes on one database, as in a scaled-out deployment (one
+PostgreSQL database; or one SQLite file shared by two processes on a host): concurrent
+writes spread over both lose nothing and never pass a limit, and a change made through one
+instance is enforced by the other within a second."""
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -21,6 +23,7 @@ POLL_DEADLINE_S = 5.0
 
 @dataclass
 class Cluster:
+    backend: str
     database_url: str
     a: servers.Instance
     b: servers.Instance
@@ -32,11 +35,20 @@ class Cluster:
         return [self.a, self.b]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    asyncio.run(postgres.require_server())
+@contextmanager
+def _database(backend: str, tmp_path_factory):
+    if backend == "postgres":
+        asyncio.run(postgres.require_server())
+        with postgres.scratch_database_sync("kp_system") as url:
+            yield url
+    else:
+        yield f"sqlite://{tmp_path_factory.mktemp('shared')}/keyplane.sqlite3"
+
+
+@pytest.fixture(scope="module", params=["postgres", "sqlite"])
+def cluster(request, tmp_path_factory):
     logs = tmp_path_factory.mktemp("instances")
-    with postgres.scratch_database_sync("kp_system") as url:
+    with _database(request.param, tmp_path_factory) as url:
         servers.cli(url, "migrate")  # as a deploy does before rolling out
         servers.cli(url, "org", "create", "system", "--plan", "free")
         management = servers.cli(url, "token", "create", "--org", "system", "--label", "tests")
@@ -47,7 +59,7 @@ def cluster(tmp_path_factory):
                 instances.append(servers.start(url, logs / f"{name}.log", KEYPLANE_POLL_INTERVAL_MS="100"))
             for instance in instances:
                 servers.wait_ready(instance)
-            yield Cluster(url, *instances, management=management, gateway=gateway)
+            yield Cluster(request.param, url, *instances, management=management, gateway=gateway)
         finally:
             for instance in instances:
                 servers.stop(instance)
@@ -168,6 +180,43 @@ async def test_a_key_disabled_through_one_instance_is_refused_by_the_other_withi
     assert await _poll_until(refused_by_b, "instance B refusing the disabled key") < PROPAGATION_S
 
 
+async def test_deletes_limits_and_usage_through_one_instance_are_enforced_by_the_other_within_a_second(cluster, http):
+    project = await new_project(http, cluster, "propagation")
+    limited = await create_key(http, cluster, cluster.a, project, allTimeLimit="1")
+    doomed = await create_key(http, cluster, cluster.a, project)
+    for created in (limited, doomed):  # B has both keys cached as usable
+        assert (await authorize(http, cluster, cluster.b, key=created["secret"]))["code"] == "VALID"
+
+    # usage recorded through A is enforced by B
+    response = await post(http, cluster.a, "/v1/usage",
+                          {"keyId": limited["apiKey"]["id"], "requestId": "spend-it-all", "cost": "1"}, cluster.gateway)
+    assert response.json()["results"][0]["recorded"] is True
+
+    async def exhausted_on_b() -> bool:
+        return (await authorize(http, cluster, cluster.b, key=limited["secret"]))["code"] == "USAGE_EXCEEDED"
+
+    assert await _poll_until(exhausted_on_b, "B enforcing usage recorded through A") < PROPAGATION_S
+
+    # a limit raised through A lets the key through on B again
+    data = await graphql(http, cluster.a, cluster.management, document("UpdateApiKeyLimits"),
+                         input={"id": limited["apiKey"]["id"], "allTimeLimit": "2"})
+    assert data["updateApiKeyLimits"]["errors"] == []
+
+    async def allowed_on_b() -> bool:
+        return (await authorize(http, cluster, cluster.b, key=limited["secret"]))["code"] == "VALID"
+
+    assert await _poll_until(allowed_on_b, "B applying a limit raised through A") < PROPAGATION_S
+
+    # a key deleted through A is unknown to B
+    data = await graphql(http, cluster.a, cluster.management, document("DeleteApiKey"), input={"id": doomed["apiKey"]["id"]})
+    assert data["deleteApiKey"]["errors"] == []
+
+    async def gone_on_b() -> bool:
+        return (await authorize(http, cluster, cluster.b, key=doomed["secret"]))["code"] == "NOT_FOUND"
+
+    assert await _poll_until(gone_on_b, "B forgetting a key deleted through A") < PROPAGATION_S
+
+
 async def test_a_revoked_gateway_token_stops_working_on_every_instance_within_a_second(cluster, http):
     token = servers.cli(cluster.database_url, "token", "create", "--gateway", "--label", "short-lived")
     for instance in cluster.instances:  # both instances have the token cached
@@ -184,18 +233,22 @@ async def test_a_revoked_gateway_token_stops_working_on_every_instance_within_a_
 
 
 async def test_an_instance_stopped_with_sigterm_exits_cleanly_and_closes_its_connections(cluster, http, tmp_path):
-    named = cluster.database_url + "?application_name=kp-sigterm"  # its connections, told apart from A's and B's
-    instance = servers.start(named, tmp_path / "c.log")
+    postgres_ = cluster.backend == "postgres"
+    # on PostgreSQL its connections are told apart from A's and B's by their application name
+    url = cluster.database_url + "?application_name=kp-sigterm" if postgres_ else cluster.database_url
+    instance = servers.start(url, tmp_path / "c.log")
     try:
         servers.wait_ready(instance)
         assert (await authorize(http, cluster, instance, key="kp_unknown"))["code"] == "NOT_FOUND"
-        assert await _backends("kp-sigterm") >= 1
+        if postgres_:
+            assert await _backends("kp-sigterm") >= 1
     finally:
         servers.stop(instance)
     # uvicorn finishes its graceful shutdown (lifespan included), then re-raises SIGTERM
     assert instance.process.returncode in (0, -signal.SIGTERM), instance.log()
     assert "Traceback" not in instance.log(), instance.log()
-    assert await _backends("kp-sigterm") == 0
+    if postgres_:
+        assert await _backends("kp-sigterm") == 0
 
 
 async def _backends(application_name: str) -> int:
