@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -38,7 +38,6 @@ class Settings:
     # 0 disables asyncpg's statement cache (needed behind PgBouncer in transaction mode)
     statement_cache_size: int = 1024
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":

@@ -15,7 +15,8 @@ from app.settings import Settings
 from app.store import sql
 from tests.conftest import TEST_DATABASE_URL, TABLES
 from tests.support.documents import document
-from tests.support.processes import ServerProcess, cli
+from tests.system import servers
+from tests.system.servers import cli
 
 BATCH = 200
 
@@ -38,8 +39,20 @@ def crash_db(tmp_path):
     return url, cli(url, "token", "create", "--org", "crash"), cli(url, "token", "create", "--gateway")
 
 
+def launch(url, log_dir):
+    instance = servers.start(url, log_dir / "server.log")
+    servers.wait_ready(instance)
+    return instance
+
+
+def kill(instance):
+    if instance.process.poll() is None:
+        instance.process.kill()
+        instance.process.wait(timeout=30)
+
+
 def graphql(server, token, name, variables):
-    response = httpx.post(f"{server.url}/graphql", json={"query": document(name), "variables": variables},
+    response = httpx.post(f"{server.base_url}/graphql", json={"query": document(name), "variables": variables},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
     return response.json()["data"]
 
@@ -55,9 +68,9 @@ def rows(url, query, params=()):
     return asyncio.run(go())
 
 
-def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db):
+def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db, tmp_path):
     url, management, gateway = crash_db
-    server = ServerProcess(url).start()
+    server = launch(url, tmp_path)
     try:
         project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
         key_id = graphql(server, management, "CreateApiKey", {"input": {"projectId": project_id, "name": "k"}})[
@@ -66,7 +79,7 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db):
         def send(batch: int) -> int | None:
             events = [{"keyId": key_id, "requestId": f"b{batch}-{i}", "cost": "0.001"} for i in range(BATCH)]
             try:
-                response = httpx.post(f"{server.url}/v1/usage", json={"events": events},
+                response = httpx.post(f"{server.base_url}/v1/usage", json={"events": events},
                                       headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 return batch if response.status_code == 200 else None
             except httpx.TransportError:
@@ -75,10 +88,10 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db):
         with ThreadPoolExecutor(8) as pool:
             futures = [pool.submit(send, b) for b in range(200)]
             time.sleep(0.8)
-            server.kill()
+            kill(server)
             acknowledged = {f.result() for f in futures} - {None}
     finally:
-        server.kill()
+        kill(server)
     assert acknowledged, "no batch was acknowledged before the kill: the test proved nothing"
     per_batch: dict[str, int] = {}
     for row in rows(url, "SELECT request_id FROM usage_records"):
@@ -89,17 +102,18 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db):
     usage = rows(url, "SELECT usage FROM api_keys")[0]["usage"]
     assert usage == sum(per_batch.values()) * 1_000_000  # 0.001 dollars = 1,000,000 nanos each
 
-    restarted = ServerProcess(url).start()
+    restarted = servers.start(url, tmp_path / "restarted.log")
     try:
+        servers.wait_ready(restarted)
         key = graphql(restarted, management, "ApiKey", {"id": key_id})["apiKey"]
         assert key["usage"] == format_nanos(usage)
     finally:
-        restarted.stop()
+        servers.stop(restarted)
 
 
-def test_killed_during_key_creation_leaves_no_half_created_key(crash_db):
+def test_killed_during_key_creation_leaves_no_half_created_key(crash_db, tmp_path):
     url, management, _ = crash_db
-    server = ServerProcess(url).start()
+    server = launch(url, tmp_path)
     try:
         project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
 
@@ -115,10 +129,10 @@ def test_killed_during_key_creation_leaves_no_half_created_key(crash_db):
         with ThreadPoolExecutor(8) as pool:
             futures = [pool.submit(create, i) for i in range(300)]
             time.sleep(0.8)
-            server.kill()
+            kill(server)
             acknowledged = {f.result() for f in futures} - {None}
     finally:
-        server.kill()
+        kill(server)
     assert acknowledged
     keys = rows(url, "SELECT id FROM api_keys")
     rules = rows(url, "SELECT key_id FROM iam_rules")
