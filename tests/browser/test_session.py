@@ -103,7 +103,8 @@ def test_dialogs_and_menus_work_with_the_keyboard(page, site):
     expect(page.get_by_role("menu")).to_have_count(0)
     expect(menu_button).to_be_focused()
 
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # opens the menu on its first item
+    expect(page.get_by_role("menuitem", name="Usage details")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("menuitem", name="Rename")).to_be_focused()
     page.keyboard.press("Enter")
