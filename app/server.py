@@ -52,11 +52,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     last_purge = [0.0]
 
     async def housekeeping() -> None:
-        """After each poll of the change feed: write last-use times; now and then drop expired holds."""
+        """After each poll of the change feed: write last-use times; once a minute drop expired holds
+        and change-feed rows older than an hour (every instance has long applied them)."""
         await key_cache.flush_last_used()
         if time.monotonic() - last_purge[0] >= PURGE_EVERY_S:
             last_purge[0] = time.monotonic()
             await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
+            await feed_module.prune(to_micros(clock.now()))
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping)
     metrics = Metrics()

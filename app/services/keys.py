@@ -207,8 +207,3 @@ def _status_filtered(project_id: int, key_filter: KeyFilter, now_us: int):
 async def count_keys(project: models.Project, clock, key_filter: KeyFilter) -> int:
     """How many keys the filter selects in the project (every page of the connection)."""
     return await _status_filtered(project.id, key_filter, to_micros(clock.now())).count()
-
-
-async def keys_by_ids(org_id: int, key_ids: list[int]) -> dict[int, models.ApiKey]:
-    rows = await models.ApiKey.filter(org_id=org_id, id__in=key_ids)
-    return {row.id: row for row in rows}

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.api import create_key
+
 MODEL = "openai/gpt-4o"
 DAY = {"value": 1, "unit": "DAY"}
-
-
-async def create_key(tenant, **fields) -> dict:
-    payload = await tenant.gql.mutate("CreateApiKey", projectId=tenant.project_id, name="k", **fields)
-    assert payload["errors"] == []
-    return payload
 
 
 async def spend(gateway, key_id: str, request_id: str, cost: str) -> None:

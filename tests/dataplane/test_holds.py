@@ -7,14 +7,10 @@ import asyncio
 
 import pytest
 
+from tests.support.api import create_key
+
 MODEL = "openai/gpt-4o"
 DAY = {"value": 1, "unit": "DAY"}
-
-
-async def create_key(tenant, **fields) -> dict:
-    payload = await tenant.gql.mutate("CreateApiKey", projectId=tenant.project_id, name="k", **fields)
-    assert payload["errors"] == []
-    return payload
 
 
 async def hold(gateway, secret: str, request_id: str, estimate: str = "0.3") -> dict:

@@ -62,3 +62,11 @@ class DataPlaneClient:
         response = await self.post("/v1/usage", body)
         assert response.status_code == 200, response.text
         return response.json()
+
+
+async def create_key(tenant, **fields) -> dict:
+    """createApiKey in the tenant's project (name "k" unless given); fails the test on errors."""
+    fields.setdefault("name", "k")
+    payload = await tenant.gql.mutate("CreateApiKey", projectId=tenant.project_id, **fields)
+    assert payload["errors"] == [], payload["errors"]
+    return payload
