@@ -109,7 +109,9 @@ async function enterApp(organization) {
   const chosen = projects.find((p) => p.id === remembered) || projects[0] || null;
   renderOrg();
   await selectProject(chosen?.id ?? null, { focus: false });
-  $('page-title').focus();
+  // move focus off the vanished sign-in form, unless the user already moved it while keys loaded
+  const active = document.activeElement;
+  if (!active || active === document.body || active.closest('#signin')) $('page-title').focus();
 }
 
 function renderOrg() {
@@ -245,7 +247,7 @@ async function loadKeys() {
 }
 
 function loadingRow() {
-  return h('tr', { class: 'state-row' }, h('td', { colspan: '9' }, h('div', { class: 'empty' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', { class: 'empty__text' }, 'Loading keys…'))));
+  return h('tr', { class: 'state-row state-row--loading' }, h('td', { colspan: '9' }, h('div', { class: 'empty' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', { class: 'empty__text' }, 'Loading keys…'))));
 }
 
 function emptyRow(title, text, action) {

@@ -12,14 +12,15 @@ def sign_in(page: Page, site, token: str | None = None) -> None:
     page.goto(f"{site.url}/")
     page.get_by_label("Management token").fill(token or site.management)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="API Keys", level=1, exact=True)).to_be_visible()
     settle(page)
 
 
 def settle(page: Page) -> None:
-    """Wait until the key list is not loading."""
-    expect(page.locator("#keys-table")).not_to_have_attribute("aria-busy", "true")
+    """Wait until the key list has loaded (the loading row is visible while it loads)."""
     expect(page.locator("#keys-body tr").first).to_be_visible()
+    expect(page.locator("#keys-body tr.state-row--loading")).to_have_count(0)
+    expect(page.locator("#keys-table")).not_to_have_attribute("aria-busy", "true")
 
 
 def refresh(page: Page) -> None:

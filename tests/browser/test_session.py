@@ -6,7 +6,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.pages import create_key, open_dialog, row, sign_in
+from tests.browser.pages import create_key, open_dialog, row, settle, sign_in
 
 TOKEN_KEY = "keyplane.token"
 
@@ -34,7 +34,7 @@ def test_sign_in_keeps_the_token_in_session_storage_only(page, site, shots):
 
     token_field.fill(site.management)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="API Keys", level=1, exact=True)).to_be_visible()
     expect(page.locator("#org-name")).to_have_text("default")
     expect(page.locator("#org-plan")).to_have_text("Free")
     expect(page.get_by_label("Project", exact=True)).to_have_value(site.project_id)
@@ -50,7 +50,7 @@ def test_sign_in_keeps_the_token_in_session_storage_only(page, site, shots):
 
     # a reload keeps the session (same tab)
     page.reload()
-    expect(page.get_by_role("heading", name="API Keys", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="API Keys", level=1, exact=True)).to_be_visible()
     expect(page.locator("#plan-count")).to_have_text("0 of 5 keys")
 
     page.get_by_role("button", name="Sign out").click()
@@ -77,6 +77,32 @@ def test_a_revoked_token_signs_the_tab_out(page, site):
     expect(page.get_by_role("heading", name="Sign in to API Keys")).to_be_visible()
     expect(page.locator("#token-error")).to_contain_text("session ended")
     assert stored_token(page) is None
+
+
+def test_focus_stays_where_the_user_put_it_while_the_keys_load(page, site):
+    # hold the first key list response until the user has moved on
+    held = []
+
+    def hold_key_list(route):
+        if "ProjectApiKeys" in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/graphql", hold_key_list)
+    page.goto(f"{site.url}/")
+    page.get_by_label("Management token").fill(site.management)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#keys-body tr.state-row--loading")).to_be_visible()
+    create_button = page.get_by_role("button", name="Create API Key", exact=True)
+    create_button.focus()
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the key list was never requested"
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    settle(page)
+    expect(create_button).to_be_focused()
 
 
 def test_dialogs_and_menus_work_with_the_keyboard(page, site):
