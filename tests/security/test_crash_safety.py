@@ -51,6 +51,16 @@ def kill(instance):
         instance.process.wait(timeout=30)
 
 
+def kill_while_sending(server, send, requests: int) -> set:
+    """Send `requests` calls from 8 threads, SIGKILL the server mid-way; the calls' non-None
+    results are what the server acknowledged before it died."""
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(send, i) for i in range(requests)]
+        time.sleep(0.8)
+        kill(server)
+        return {f.result() for f in futures} - {None}
+
+
 def graphql(server, token, name, variables):
     response = httpx.post(f"{server.base_url}/graphql", json={"query": document(name), "variables": variables},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -85,11 +95,7 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db, tmp_path):
             except httpx.TransportError:
                 return None
 
-        with ThreadPoolExecutor(8) as pool:
-            futures = [pool.submit(send, b) for b in range(200)]
-            time.sleep(0.8)
-            kill(server)
-            acknowledged = {f.result() for f in futures} - {None}
+        acknowledged = kill_while_sending(server, send, 200)
     finally:
         kill(server)
     assert acknowledged, "no batch was acknowledged before the kill: the test proved nothing"
@@ -126,11 +132,7 @@ def test_killed_during_key_creation_leaves_no_half_created_key(crash_db, tmp_pat
             except (httpx.TransportError, ValueError, KeyError, TypeError):
                 return None
 
-        with ThreadPoolExecutor(8) as pool:
-            futures = [pool.submit(create, i) for i in range(300)]
-            time.sleep(0.8)
-            kill(server)
-            acknowledged = {f.result() for f in futures} - {None}
+        acknowledged = kill_while_sending(server, create, 300)
     finally:
         kill(server)
     assert acknowledged
