@@ -3,8 +3,11 @@ before anything else sees them, and Tortoise's statement log, which carries para
 kept quiet)."""
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import time
 
 
@@ -24,11 +27,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _DeferredQueueHandler(logging.handlers.QueueHandler):
+    """Queue a record without formatting it: the JSON line is built and written by the
+    listener's thread, so a request on the event loop pays only for the record itself.
+    The message is resolved here (its arguments may change later) and the exception is
+    reduced to its type, which is all the formatter writes."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info:
+            record.exc_info = (record.exc_info[0], None, None)
+        record.exc_text = None
+        record.stack_info = None
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+def _stop_listener() -> None:
+    """Write what is still queued (at exit, or before logging is configured again)."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+atexit.register(_stop_listener)
+
+
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    """JSON lines on stderr, formatted and written off the event loop by a listener thread."""
+    global _listener
+    _stop_listener()
+    stream = logging.StreamHandler()
+    stream.setFormatter(JsonFormatter())
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    _listener = logging.handlers.QueueListener(records, stream, respect_handler_level=False)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_DeferredQueueHandler(records)]
     root.setLevel(level)
     for quiet in ("tortoise", "tortoise.db_client", "aiosqlite", "asyncpg"):
         logging.getLogger(quiet).setLevel(max(logging.INFO, logging.getLogger(quiet).level))
