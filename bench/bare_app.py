@@ -1,5 +1,5 @@
-"""The baseline for bench/authorize.py: a bare Starlette endpoint that parses the same JSON
-and answers a constant decision, on the same uvicorn settings as keyplane."""
+"""The baseline for the benchmarks: bare Starlette endpoints that parse the same JSON as
+/v1/authorize and /v1/usage and answer constants, on the same uvicorn settings as keyplane."""
 import json
 
 from starlette.applications import Starlette
@@ -13,4 +13,10 @@ async def authorize(request: Request) -> JSONResponse:
     return JSONResponse({"allowed": True, "code": "VALID", "message": "ok", "model": body.get("model")})
 
 
-app = Starlette(routes=[Route("/v1/authorize", authorize, methods=["POST"])])
+async def usage(request: Request) -> JSONResponse:
+    body = json.loads(await request.body())
+    return JSONResponse({"results": [{"requestId": body.get("requestId"), "recorded": True}]})
+
+
+app = Starlette(routes=[Route("/v1/authorize", authorize, methods=["POST"]),
+                        Route("/v1/usage", usage, methods=["POST"])])

@@ -39,9 +39,9 @@ def wait_healthy(url: str, path: str = "/healthz", timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def start_keyplane(url: str, port: int, **env) -> subprocess.Popen:
+def start_keyplane(url: str, port: int, extra_args: list[str] | None = None, **env) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--no-bootstrap", "--port", str(port)],
+        [sys.executable, "-m", "app", "serve", "--no-bootstrap", "--port", str(port), *(extra_args or [])],
         env={**os.environ, "KEYPLANE_DATABASE_URL": url, "KEYPLANE_LOG_LEVEL": "WARNING", **env}, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
