@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
         try:
             yield
         finally:
+            with contextlib.suppress(Exception):
+                await dataplane.usage_writes.drain()
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change):
                 changes.unsubscribe_local(listener)
@@ -102,5 +104,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.clock = clock
     app.state.key_cache = key_cache
     app.state.change_feed = change_feed
+    app.state.dataplane = dataplane
     catalog.forget()
     return app

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.dataplane import authorize as authorize_service
+from app.dataplane.group_commit import GroupCommit
 from app.dataplane.parsing import BadRequest, parse_authorize, parse_usage
 from app.domain.usage import EventError
 from app.services import usage as usage_service
@@ -32,6 +33,8 @@ class DataPlane:
         self.tokens = tokens
         self.cache = cache
         self.metrics = metrics
+        # concurrent /v1/usage requests share transactions (app/dataplane/group_commit.py)
+        self.usage_writes: GroupCommit = GroupCommit(lambda events: usage_service.record_events(self.clock, events))
 
     async def _gateway(self, request: Request) -> JSONResponse | None:
         caller = await self.tokens.caller(request.headers.get("authorization"))
@@ -69,7 +72,7 @@ class DataPlane:
             self.metrics.child(self.metrics.usage_events, "bad_request").inc()
             return error(exc.status, exc.code, exc.message)
         valid = [e for e in parsed.events if not isinstance(e, EventError)]
-        recorded = iter(await usage_service.record_events(self.clock, valid) if valid else [])
+        recorded = iter(await self.usage_writes.submit(valid) if valid else [])
         results = []
         for event in parsed.events:
             if isinstance(event, EventError):

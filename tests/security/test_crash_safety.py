@@ -117,6 +117,35 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db, tmp_path):
         servers.stop(restarted)
 
 
+def test_killed_during_group_committed_single_events_loses_no_acknowledged_one(crash_db, tmp_path):
+    """Single events share transactions (group commit): one acknowledged is durable, and
+    the totals equal exactly the records that made it."""
+    url, management, gateway = crash_db
+    server = launch(url, tmp_path)
+    try:
+        project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
+        key_id = graphql(server, management, "CreateApiKey", {"input": {"projectId": project_id, "name": "k"}})[
+            "createApiKey"]["apiKey"]["id"]
+
+        def send(n: int) -> str | None:
+            try:
+                response = httpx.post(f"{server.base_url}/v1/usage",
+                                      json={"keyId": key_id, "requestId": f"s{n}", "cost": "0.001"},
+                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                ok = response.status_code == 200 and response.json()["results"][0]["recorded"]
+                return f"s{n}" if ok else None
+            except httpx.TransportError:
+                return None
+
+        acknowledged = kill_while_sending(server, send, 4000)
+    finally:
+        kill(server)
+    assert acknowledged, "no event was acknowledged before the kill: the test proved nothing"
+    recorded = {row["request_id"] for row in rows(url, "SELECT request_id FROM usage_records")}
+    assert acknowledged <= recorded, "an acknowledged event was lost"
+    assert rows(url, "SELECT usage FROM api_keys")[0]["usage"] == len(recorded) * 1_000_000
+
+
 def test_killed_during_key_creation_leaves_no_half_created_key(crash_db, tmp_path):
     url, management, _ = crash_db
     server = launch(url, tmp_path)

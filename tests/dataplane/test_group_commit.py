@@ -1,0 +1,136 @@
+"""Group commit of /v1/usage: concurrent requests share transactions, every caller gets its
+own answers only after its transaction committed, and a failed transaction tells every
+caller in it that nothing was recorded."""
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import given, settings, strategies as st
+from tortoise.exceptions import DBConnectionError
+
+from app.dataplane.group_commit import GroupCommit
+from app.services import usage as usage_service
+from tests.support.api import create_key
+
+
+class RecordingWriter:
+    """A write function that yields to the loop like a real transaction, and remembers each one."""
+
+    def __init__(self, fail_on: set[int] = frozenset()) -> None:
+        self.transactions: list[list] = []
+        self.fail_on = fail_on
+
+    async def __call__(self, items: list) -> list:
+        number = len(self.transactions)
+        self.transactions.append(list(items))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        if number in self.fail_on:
+            raise RuntimeError(f"transaction {number} failed")
+        return [("done", item) for item in items]
+
+
+@settings(max_examples=60, deadline=None)
+@given(requests=st.lists(st.lists(st.integers(), min_size=1, max_size=7), min_size=1, max_size=40),
+       max_items=st.integers(min_value=1, max_value=20),
+       fail_on=st.sets(st.integers(min_value=0, max_value=10), max_size=3))
+def test_every_caller_gets_its_own_results_or_its_groups_failure(requests, max_items, fail_on):
+    async def scenario():
+        writer = RecordingWriter(fail_on)
+        commits = GroupCommit(writer, max_items=max_items)
+        outcomes = await asyncio.gather(*(commits.submit(items) for items in requests), return_exceptions=True)
+        return writer, outcomes
+
+    writer, outcomes = asyncio.run(scenario())
+    # the transactions carried every request exactly once, in arrival order
+    assert [item for t in writer.transactions for item in t] == [item for items in requests for item in items]
+    ends = _ends(writer.transactions)
+    position = 0
+    for items, outcome in zip(requests, outcomes):
+        start, position = position, position + len(items)
+        # a request is never split across transactions
+        assert not any(start < end < position for end in ends)
+        number = next(n for n, end in enumerate(ends) if end >= position)
+        if number in fail_on:
+            assert isinstance(outcome, RuntimeError), "a member of a failed group must not be told it was recorded"
+        else:
+            assert outcome == [("done", item) for item in items]
+    for transaction in writer.transactions:
+        # bounded, except that a request larger than the bound goes alone
+        assert len(transaction) <= max_items or len(transaction) in {len(r) for r in requests}
+
+
+def _ends(transactions: list[list]) -> list[int]:
+    ends, total = [], 0
+    for transaction in transactions:
+        total += len(transaction)
+        ends.append(total)
+    return ends
+
+
+async def test_requests_arriving_during_a_write_share_the_next_transaction():
+    writer = RecordingWriter()
+    commits = GroupCommit(writer)
+    first = asyncio.ensure_future(commits.submit([0]))
+    await asyncio.sleep(0)  # its write has started
+    await asyncio.gather(first, *(commits.submit([n]) for n in range(1, 50)))
+    assert [len(t) for t in writer.transactions] == [1, 49]  # the first alone at once, the rest together
+
+
+async def test_a_caller_that_goes_away_does_not_stop_the_others_write():
+    writer = RecordingWriter()
+    commits = GroupCommit(writer)
+    first = asyncio.ensure_future(commits.submit(["a"]))
+    leaving = asyncio.ensure_future(commits.submit(["b"]))
+    staying = asyncio.ensure_future(commits.submit(["c"]))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    assert await first == [("done", "a")]
+    assert await staying == [("done", "c")]
+    await commits.drain()
+    assert [item for t in writer.transactions for item in t] == ["a", "b", "c"]  # its item was written anyway
+
+
+async def test_concurrent_single_events_share_transactions_and_lose_nothing(app, acme, gateway):
+    key_id = (await create_key(acme, allTimeLimit="1000"))["apiKey"]["id"]
+    commits = app.state.dataplane.usage_writes
+    before = commits.transactions
+    answers = await asyncio.gather(*(
+        gateway.usage({"keyId": key_id, "requestId": f"r{n % 150}", "cost": "0.001"}) for n in range(200)
+    ))
+    recorded = [a["results"][0]["recorded"] for a in answers]
+    assert recorded.count(True) == 150 and recorded.count(False) == 50  # 50 retries, each recorded once
+    assert commits.transactions - before < 200
+    key = (await acme.gql.run("ApiKeyUsage", id=key_id, first=1))["apiKey"]
+    assert key["usage"] == "0.15"
+
+
+async def test_a_failed_group_answers_every_member_with_an_error_and_records_nothing(app, acme, gateway, monkeypatch):
+    key_id = (await create_key(acme))["apiKey"]["id"]
+    real = usage_service.record_events
+    calls = []
+
+    async def failing_second_transaction(clock, events):
+        calls.append(len(events))
+        if len(calls) == 2:
+            raise DBConnectionError("connection lost")
+        return await real(clock, events)
+
+    monkeypatch.setattr(usage_service, "record_events", failing_second_transaction)
+    responses = await asyncio.gather(*(
+        gateway.post("/v1/usage", {"keyId": key_id, "requestId": f"r{n}", "cost": "0.01"}) for n in range(20)
+    ))
+    assert calls[:2] == [1, 19]
+    statuses = [r.status_code for r in responses]
+    assert sorted(statuses) == [200] + [503] * 19
+    alone = statuses.index(200)  # the first to arrive, written alone
+    assert responses[alone].json()["results"][0]["recorded"] is True
+    assert all(r.json()["error"]["code"] == "UNAVAILABLE" for r in responses if r.status_code == 503)
+    monkeypatch.setattr(usage_service, "record_events", real)
+    key = (await acme.gql.run("ApiKeyUsage", id=key_id, first=1))["apiKey"]
+    assert key["usage"] == "0.01"
+    # the gateway retries them: now they are recorded, once
+    retried = await asyncio.gather(*(
+        gateway.usage({"keyId": key_id, "requestId": f"r{n}", "cost": "0.01"}) for n in range(20)
+    ))
+    assert [a["results"][0]["recorded"] for a in retried] == [n != alone for n in range(20)]
