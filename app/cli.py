@@ -32,6 +32,19 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+MAX_WORKERS = 64
+
+
+def _workers(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a whole number, not {raw!r}") from None
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"--workers must be between 1 and {MAX_WORKERS}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="keyplane", description="Control plane for the API keys of an LLM gateway.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -40,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-bootstrap", action="store_true", help="do not create the default organization")
+    serve.add_argument("--workers", type=_workers, default=1,
+                       help="worker processes sharing the port and the database (default 1)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
     org = sub.add_parser("org", help="organizations").add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -120,9 +135,14 @@ def _serve(args, settings: Settings, clock) -> int:
                 f"GraphiQL: http://{args.host}:{args.port}/graphql",
                 flush=True,
             )
-    app = create_app(settings, clock)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=10, lifespan="on")
+    server_options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
+                          timeout_graceful_shutdown=10, lifespan="on")
+    if args.workers > 1:
+        # each worker is a process of its own with its own caches and change feed, exactly as
+        # separate instances on one database are; settings reach them through the environment
+        uvicorn.run("app.server:app_from_environment", factory=True, workers=args.workers, **server_options)
+    else:
+        uvicorn.run(create_app(settings, clock), **server_options)
     return 0
 
 

@@ -107,3 +107,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.dataplane = dataplane
     catalog.forget()
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The application of one worker process of `keyplane serve --workers N`."""
+    from app.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings, SystemClock())

@@ -46,12 +46,12 @@ class Instance:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def start(database_url: str, log_path: Path, **env: str) -> Instance:
-    """Start `keyplane serve --no-bootstrap` on a free port (does not wait for it)."""
+def start(database_url: str, log_path: Path, args: tuple[str, ...] = (), **env: str) -> Instance:
+    """Start `keyplane serve --no-bootstrap [ARGS]` on a free port (does not wait for it)."""
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-bootstrap", "--port", str(port)],
+            [sys.executable, "-m", "app", "serve", "--no-bootstrap", "--port", str(port), *args],
             cwd=ROOT, env=_env(database_url, **env), stdout=log, stderr=subprocess.STDOUT,
         )
     return Instance(f"http://127.0.0.1:{port}", process, log_path)
