@@ -3,7 +3,8 @@ endpoint that parses the same JSON (same uvicorn settings: one process, 16 conne
 
     python bench/authorize.py [--seconds 10] [--rounds 3]
 
-(a) without holds, (b) with holds (estimatedCost + a unique requestId per request).
+keyplane runs at its default settings (log level INFO: one access line per request); the same
+app at WARNING shows what logging costs. (a) without holds, (b) with holds (estimatedCost + a unique requestId per request).
 Rounds alternate between the two servers so that machine noise hits both alike.
 """
 from __future__ import annotations
@@ -26,8 +27,10 @@ def main() -> None:
     args = parser.parse_args()
 
     env = scratch_keyplane(args.database_url)
-    kp_port, bare_port = free_port(), free_port()
+    kp_port, quiet_port, bare_port = free_port(), free_port(), free_port()
     keyplane = start_keyplane(env["url"], kp_port)
+    # the same database at log level WARNING (no access lines): what logging costs
+    quiet = start_keyplane(env["url"], quiet_port, KEYPLANE_LOG_LEVEL="WARNING")
     bare = start_bare(bare_port)
     try:
         base = f"http://127.0.0.1:{kp_port}"
@@ -37,10 +40,12 @@ def main() -> None:
                                    {"type": "DENY_PRICING", "values": ["FREE"]}])
         plain = {"key": key["secret"], "model": "openai/gpt-4o", "provider": "openai"}
         held = {**plain, "estimatedCost": "0.000001", "requestId": "REQID"}
-        results: dict[str, list[float]] = {"bare": [], "authorize": [], "authorize+hold": []}
+        results: dict[str, list[float]] = {"bare": [], "authorize": [], "authorize (WARNING)": [], "authorize+hold": []}
         for _ in range(args.rounds):
             results["bare"].append(wrk(f"http://127.0.0.1:{bare_port}/v1/authorize", "x", plain, args.seconds))
             results["authorize"].append(wrk(f"{base}/v1/authorize", env["gateway"], plain, args.seconds))
+            results["authorize (WARNING)"].append(wrk(f"http://127.0.0.1:{quiet_port}/v1/authorize", env["gateway"],
+                                                      plain, args.seconds))
             results["authorize+hold"].append(wrk(f"{base}/v1/authorize", env["gateway"], held, args.seconds))
         bare_rps = statistics.median(results["bare"])
         print(f"{'endpoint':<22}{'req/s (median)':>16}{'vs bare':>10}   rounds")
@@ -49,6 +54,7 @@ def main() -> None:
             print(f"{name:<22}{median:>16.0f}{median / bare_rps:>10.2f}   {', '.join(f'{v:.0f}' for v in values)}")
     finally:
         stop(keyplane)
+        stop(quiet)
         stop(bare)
 
 

@@ -42,7 +42,7 @@ def wait_healthy(url: str, path: str = "/healthz", timeout: float = 30) -> None:
 def start_keyplane(url: str, port: int, extra_args: list[str] | None = None, **env) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--no-bootstrap", "--port", str(port), *(extra_args or [])],
-        env={**os.environ, "KEYPLANE_DATABASE_URL": url, "KEYPLANE_LOG_LEVEL": "WARNING", **env}, cwd=ROOT,
+        env={**os.environ, "KEYPLANE_DATABASE_URL": url, **env}, cwd=ROOT,  # default settings (INFO logging)
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     wait_healthy(f"http://127.0.0.1:{port}")

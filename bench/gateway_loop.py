@@ -118,7 +118,7 @@ def bench_backend(label: str, url: str, args, bare_base: str, results: list) -> 
     keys = None
     for workers in args.workers:
         port = free_port()
-        process = start_keyplane(url, port, KEYPLANE_LOG_LEVEL="INFO", extra_args=serve_args(workers))
+        process = start_keyplane(url, port, extra_args=serve_args(workers))
         base = f"http://127.0.0.1:{port}"
         try:
             if keys is None:
