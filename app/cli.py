@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
+import uvicorn
 from tortoise.exceptions import BaseORMException
 
 from app import db
@@ -102,8 +104,6 @@ async def bootstrap(clock) -> tuple[str, str] | None:
 
 
 def _serve(args, settings: Settings, clock) -> int:
-    import uvicorn
-
     from app.logs import configure_logging
     from app.server import create_app
 
@@ -116,14 +116,40 @@ def _serve(args, settings: Settings, clock) -> int:
                 'keyplane: first start: created organization "default" (plan FREE) with project "Default".\n'
                 "These tokens are shown once; store them now.\n"
                 f"  management token (GraphQL): {management}\n"
-                f"  gateway token (/v1):        {gateway}\n"
-                f"GraphiQL: http://{args.host}:{args.port}/graphql",
+                f"  gateway token (/v1):        {gateway}",
                 flush=True,
             )
-    app = create_app(settings, clock)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=10, lifespan="on")
+    config = uvicorn.Config(create_app(settings, clock), host=args.host, port=args.port, log_level="warning",
+                            access_log=False, timeout_graceful_shutdown=10, lifespan="on")
+    AnnouncingServer(config, graphiql=settings.graphiql).run()
     return 0
+
+
+def where_to_go(host: str, port: int, graphiql: bool) -> str:
+    """What `serve` prints on every start: the address it listens on and the pages to open."""
+    browse = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, f"[{host}]" if ":" in host else host)
+    base = f"http://{browse}:{port}"
+    lines = [f"keyplane: listening on {f'[{host}]' if ':' in host else host}:{port}",
+             f"  dashboard: {base}/"]
+    if graphiql:
+        lines.append(f"  GraphiQL:  {base}/graphql")
+    return "\n".join(lines)
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where it listens once its sockets are bound (the real port,
+    also with --port 0)."""
+
+    def __init__(self, config: uvicorn.Config, graphiql: bool) -> None:
+        super().__init__(config)
+        self.graphiql = graphiql
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.should_exit or not self.servers:
+            return
+        port = self.servers[0].sockets[0].getsockname()[1]
+        print(where_to_go(self.config.host, port, self.graphiql), file=sys.stderr, flush=True)
 
 
 async def _run(args, settings: Settings, clock) -> int:
@@ -192,6 +218,19 @@ async def _run(args, settings: Settings, clock) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (`keyplane schema | head`): stop quietly, as other CLI tools do.
+        # stdout now points to /dev/null so that the interpreter's final flush fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         from schema.build import schema
@@ -212,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyplane: error: {exc}", file=sys.stderr)
     except BaseORMException as exc:
         print(f"keyplane: error: database error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+    except BrokenPipeError:
+        raise
     except (OSError, ConnectionError) as exc:
         print(f"keyplane: error: cannot reach the database: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
     return EXIT_USAGE
