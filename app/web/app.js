@@ -5,7 +5,7 @@ import {
 } from './dialogs.js';
 import { clear, h, icon, toast } from './dom.js';
 import {
-  money, PLAN_NAMES, plural, proportion, recurringLabel, ruleLabel, timeEl, toNanos,
+  amountEl, PLAN_NAMES, plural, proportion, ruleLabel, timeEl, toNanos, windowLabel,
 } from './format.js';
 import { closeOpenMenu, menuButton } from './menu.js';
 
@@ -303,7 +303,7 @@ function statusCell(key) {
 function usageCell(key) {
   const cap = key.limits.allTime;
   const reached = cap !== null && toNanos(key.usage) >= toNanos(cap);
-  return [h('span', { class: 'amount' }, money(key.usage)),
+  return [amountEl(key.usage),
     reached ? h('span', { class: 'cell-sub cell-sub--warn' }, 'All-time limit reached') : null];
 }
 
@@ -313,7 +313,7 @@ function periodCell(key) {
   const percent = proportion(period.usage, period.limit, 100);
   const full = toNanos(period.remaining) === 0n;
   return [
-    h('span', { class: 'period' }, h('span', { class: 'amount' }, money(period.usage)), h('span', { class: 'muted' }, ` of ${money(period.limit)}`)),
+    h('span', { class: 'period' }, amountEl(period.usage), h('span', { class: 'muted' }, ' of ', amountEl(period.limit))),
     h('progress', { class: ['meter', 'meter--sm', full && 'meter--full'], max: '100', value: String(percent), 'aria-label': `${percent}% of the current period's limit used` }),
     h('span', { class: 'cell-sub' }, 'Resets ', timeEl(period.resetsAt)),
   ];
@@ -323,8 +323,8 @@ function limitsCell(key) {
   const { allTime, recurring } = key.limits;
   if (allTime === null && !recurring) return h('span', { class: 'muted' }, 'No limits');
   return h('ul', { class: 'limit-list' },
-    allTime !== null ? h('li', {}, h('span', { class: 'amount' }, money(allTime)), h('span', { class: 'muted' }, ' all-time')) : null,
-    recurring ? h('li', {}, h('span', { class: 'amount' }, recurringLabel(recurring))) : null);
+    allTime !== null ? h('li', {}, amountEl(allTime), h('span', { class: 'muted' }, ' all-time')) : null,
+    recurring ? h('li', {}, amountEl(recurring.amount), h('span', { class: 'limit-list__window' }, ` / ${windowLabel(recurring.window)}`)) : null);
 }
 
 function iamCell(key) {
