@@ -32,7 +32,7 @@ async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = 
 
 def _name_taken(name: str):
     return refuse(ErrorCode.VALIDATION, "name",
-                  f"name {name!r} is already used by a project of this organization (names are compared ignoring case)")
+                  f"name is already used by another project of this organization: {name!r} (names are compared ignoring case)")
 
 
 async def get_project(tenant: Tenant, project_id: int | None) -> models.Project | None:
