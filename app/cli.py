@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
+import uvicorn
 from tortoise.exceptions import BaseORMException
 
 from app import db
@@ -117,8 +119,6 @@ async def bootstrap(clock) -> tuple[str, str] | None:
 
 
 def _serve(args, settings: Settings, clock) -> int:
-    import uvicorn
-
     from app.logs import configure_logging
     from app.server import create_app
 
@@ -131,19 +131,50 @@ def _serve(args, settings: Settings, clock) -> int:
                 'keyplane: first start: created organization "default" (plan FREE) with project "Default".\n'
                 "These tokens are shown once; store them now.\n"
                 f"  management token (GraphQL): {management}\n"
-                f"  gateway token (/v1):        {gateway}\n"
-                f"GraphiQL: http://{args.host}:{args.port}/graphql",
+                f"  gateway token (/v1):        {gateway}",
                 flush=True,
             )
-    server_options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
-                          timeout_graceful_shutdown=10, lifespan="on")
-    if args.workers > 1:
-        # each worker is a process of its own with its own caches and change feed, exactly as
-        # separate instances on one database are; settings reach them through the environment
-        uvicorn.run("app.server:app_from_environment", factory=True, workers=args.workers, **server_options)
-    else:
-        uvicorn.run(create_app(settings, clock), **server_options)
+    options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
+                   timeout_graceful_shutdown=10, lifespan="on")
+    if args.workers == 1:
+        AnnouncingServer(uvicorn.Config(create_app(settings, clock), **options), graphiql=settings.graphiql).run()
+        return 0
+    # each worker is a process of its own with its own caches and change feed, exactly as
+    # separate instances on one database are; settings reach them through the environment
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("app.server:app_from_environment", factory=True, workers=args.workers, **options)
+    sock = config.bind_socket()
+    print(where_to_go(args.host, sock.getsockname()[1], settings.graphiql), file=sys.stderr, flush=True)
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
     return 0
+
+
+def where_to_go(host: str, port: int, graphiql: bool) -> str:
+    """What `serve` prints on every start: the address it listens on and the pages to open."""
+    browse = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, f"[{host}]" if ":" in host else host)
+    base = f"http://{browse}:{port}"
+    lines = [f"keyplane: listening on {f'[{host}]' if ':' in host else host}:{port}",
+             f"  dashboard: {base}/"]
+    if graphiql:
+        lines.append(f"  GraphiQL:  {base}/graphql")
+    return "\n".join(lines)
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, saying where it listens once its sockets are bound (the real port,
+    also with --port 0)."""
+
+    def __init__(self, config: uvicorn.Config, graphiql: bool) -> None:
+        super().__init__(config)
+        self.graphiql = graphiql
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.should_exit or not self.servers:
+            return
+        port = self.servers[0].sockets[0].getsockname()[1]
+        print(where_to_go(self.config.host, port, self.graphiql), file=sys.stderr, flush=True)
 
 
 async def _run(args, settings: Settings, clock) -> int:
@@ -212,6 +243,19 @@ async def _run(args, settings: Settings, clock) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away (`keyplane schema | head`): stop quietly, as other CLI tools do.
+        # stdout now points to /dev/null so that the interpreter's final flush fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         from schema.build import schema
@@ -232,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keyplane: error: {exc}", file=sys.stderr)
     except BaseORMException as exc:
         print(f"keyplane: error: database error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+    except BrokenPipeError:
+        raise
     except (OSError, ConnectionError) as exc:
         print(f"keyplane: error: cannot reach the database: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
     return EXIT_USAGE

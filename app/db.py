@@ -69,8 +69,10 @@ def tortoise_config(settings: Settings) -> dict:
 
 async def connect(settings: Settings) -> None:
     """Connect Tortoise to the database, without touching the schema."""
-    # Tortoise logs every statement with its parameters at DEBUG: those include secret hashes
-    logging.getLogger("tortoise").setLevel(logging.INFO)
+    # Tortoise logs every statement with its parameters at DEBUG: those include secret hashes;
+    # and at INFO "Tortoise-ORM shutdown" whenever it disconnects, which after the bootstrap at
+    # start read as if the server had stopped
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     logging.getLogger("tortoise.db_client").setLevel(logging.WARNING)
     # Tortoise caches each model's INSERT statement by connection name, not by dialect: a
     # process that opens SQLite and then PostgreSQL (the tests) would send "?" to asyncpg

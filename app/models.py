@@ -25,6 +25,9 @@ class Project(Model):
     id = fields.BigIntField(primary_key=True)
     org_id = fields.BigIntField()
     name = fields.CharField(max_length=64)
+    # names.name_key(name), unique per organization; null for projects that shared a name
+    # with an older one before names had to be unique (migration 3)
+    name_key = fields.TextField(null=True)
     key_count = fields.IntField(default=0)
     created_at = fields.BigIntField()
 

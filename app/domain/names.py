@@ -21,3 +21,9 @@ def clean_name(raw: str) -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
         raise NameError_("must not contain control characters")
     return name
+
+
+def name_key(clean: str) -> str:
+    """What makes two project names "the same" to a person: equal after trimming, ignoring
+    case and Unicode look-alike forms ("Mobile App", " mobile app ", "ＭＯＢＩＬＥ APP")."""
+    return unicodedata.normalize("NFKC", clean.strip()).casefold()

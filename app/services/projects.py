@@ -1,6 +1,8 @@
 """Projects of an organization; every read is scoped to the caller's organization."""
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
+
 from app import models
 from app.domain import names
 from app.domain.timeconv import to_micros
@@ -16,9 +18,21 @@ async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = 
     except names.NameError_ as exc:
         raise refuse(ErrorCode.VALIDATION, "name", f"name {exc}") from None
     owner = tenant.org_id if org_id is None else org_id
-    if await models.Project.filter(org_id=owner).count() >= MAX_PROJECTS_PER_ORG:
+    existing = await models.Project.filter(org_id=owner).values_list("name", flat=True)
+    if len(existing) >= MAX_PROJECTS_PER_ORG:
         raise refuse(ErrorCode.VALIDATION, None, f"an organization may have at most {MAX_PROJECTS_PER_ORG} projects")
-    return await models.Project.create(org_id=owner, name=clean, created_at=to_micros(clock.now()))
+    key = names.name_key(clean)
+    if any(names.name_key(other) == key for other in existing):
+        raise _name_taken(clean)
+    try:
+        return await models.Project.create(org_id=owner, name=clean, name_key=key, created_at=to_micros(clock.now()))
+    except IntegrityError:  # a concurrent create of the same name won (the unique index projects_org_name_key)
+        raise _name_taken(clean) from None
+
+
+def _name_taken(name: str):
+    return refuse(ErrorCode.VALIDATION, "name",
+                  f"name is already used by another project of this organization: {name!r} (names are compared ignoring case)")
 
 
 async def get_project(tenant: Tenant, project_id: int | None) -> models.Project | None:

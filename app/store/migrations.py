@@ -130,6 +130,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             at BIGINT NOT NULL
         )""",
     )),
+    # Two projects of one organization may not share a name (compared trimmed, ignoring
+    # case: app/domain/names.py:name_key). The service checks it; this index settles races.
+    # Existing rows get LOWER(name) (names are stored trimmed); of older projects that already
+    # shared a name, only the first gets a key, so the index can be built over any database.
+    Migration(3, "unique project names per organization", (
+        "ALTER TABLE projects ADD COLUMN name_key TEXT NULL",
+        """UPDATE projects SET name_key = LOWER(name)
+            WHERE id IN (SELECT MIN(id) FROM projects GROUP BY org_id, LOWER(name))""",
+        "CREATE UNIQUE INDEX projects_org_name_key ON projects (org_id, name_key)",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version

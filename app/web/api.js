@@ -15,7 +15,17 @@ export const session = {
 };
 
 export class AuthError extends Error {}
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message, code = null) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** What a person reads for the server's error codes (the API's own messages are for developers). */
+const CODE_MESSAGES = {
+  UNAVAILABLE: 'keyplane cannot reach its database right now. Nothing was changed; try again in a moment.',
+};
 
 const documents = new Map();
 
@@ -54,6 +64,9 @@ export async function run(name, variables = {}, token = session.token) {
   try { body = await response.json(); } catch { /* not JSON */ }
   if (response.status === 401) throw new AuthError('That token was not accepted. Paste a valid management token (kpm_…).');
   if (response.status === 403) throw new AuthError(body?.errors?.[0]?.message || 'This token may not use the dashboard: use a management token (kpm_…).');
+  const code = body?.errors?.find((e) => CODE_MESSAGES[e.extensions?.code])?.extensions.code
+    || (response.status === 503 ? 'UNAVAILABLE' : null);
+  if (code) throw new ApiError(CODE_MESSAGES[code], code);
   if (!body) throw new ApiError(`keyplane answered HTTP ${response.status}. Try again.`);
   if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join(' '));
   if (!response.ok) throw new ApiError(`keyplane answered HTTP ${response.status}. Try again.`);

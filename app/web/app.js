@@ -5,7 +5,7 @@ import {
 } from './dialogs.js';
 import { clear, h, icon, toast } from './dom.js';
 import {
-  money, PLAN_NAMES, plural, proportion, recurringLabel, ruleLabel, timeEl, toNanos,
+  amountEl, PLAN_NAMES, plural, proportion, ruleLabel, timeEl, toNanos, windowLabel,
 } from './format.js';
 import { closeOpenMenu, menuButton } from './menu.js';
 
@@ -23,6 +23,8 @@ const state = {
   keys: [],
   pageInfo: null,
   loadSeq: 0,
+  loading: false, // a load of the list is under way: the pager waits for it
+  loadFailed: false, // the last load failed: the pager shows nothing it cannot stand by
 };
 
 // ---------------------------------------------------------------- sign in / out
@@ -140,16 +142,20 @@ async function selectProject(projectId, { focus = true } = {}) {
 
 $('project-select').addEventListener('change', (event) => selectProject(event.target.value, { focus: false }));
 
-$('new-project').addEventListener('click', () => projectDialog({
-  returnFocus: () => $('project-select'),
-  onAuthError,
-  onProjectCreated: async (project) => {
-    state.org.projects.push(project);
-    state.projectId = project.id;
-    renderOrg();
-    await selectProject(project.id, { focus: false });
-  },
-}));
+function openNewProject() {
+  projectDialog({
+    returnFocus: () => $('project-select'),
+    onAuthError,
+    onProjectCreated: async (project) => {
+      state.org.projects.push(project);
+      state.projectId = project.id;
+      renderOrg();
+      await selectProject(project.id, { focus: false });
+    },
+  });
+}
+
+$('new-project').addEventListener('click', openNewProject);
 
 // ---------------------------------------------------------------- plan usage
 
@@ -198,12 +204,18 @@ async function loadKeys() {
   const body = $('keys-body');
   const table = $('keys-table');
   if (!state.projectId) {
-    clear(body).append(emptyRow('No project yet', 'Create a project to hold your API keys.'));
+    state.keys = [];
+    state.pageInfo = null;
+    clear(body).append(emptyRow('No project yet', 'Create a project to hold your API keys.',
+      h('button', { type: 'button', class: 'btn btn--primary btn--sm', onclick: openNewProject }, icon('plus'), h('span', {}, 'Create project'))));
     updatePager();
     return;
   }
   const seq = ++state.loadSeq;
   table.setAttribute('aria-busy', 'true');
+  state.loading = true;
+  state.loadFailed = false;
+  updatePager();
   if (!state.keys.length) clear(body).append(loadingRow());
   try {
     const data = await run('ProjectApiKeys', {
@@ -236,13 +248,18 @@ async function loadKeys() {
   } catch (error) {
     if (seq !== state.loadSeq) return;
     if (error instanceof AuthError) { onAuthError(error); return; }
+    state.loadFailed = true;
     clear(body).append(h('tr', { class: 'state-row' }, h('td', { colspan: '9' },
       h('div', { class: 'empty' },
         h('p', { class: 'empty__title' }, 'The keys could not be loaded'),
         h('p', { class: 'empty__text' }, error.message),
         h('button', { type: 'button', class: 'btn btn--secondary btn--sm', onclick: () => loadKeys() }, 'Try again')))));
   } finally {
-    if (seq === state.loadSeq) table.removeAttribute('aria-busy');
+    if (seq === state.loadSeq) {
+      table.removeAttribute('aria-busy');
+      state.loading = false;
+      updatePager();
+    }
   }
 }
 
@@ -303,7 +320,7 @@ function statusCell(key) {
 function usageCell(key) {
   const cap = key.limits.allTime;
   const reached = cap !== null && toNanos(key.usage) >= toNanos(cap);
-  return [h('span', { class: 'amount' }, money(key.usage)),
+  return [amountEl(key.usage),
     reached ? h('span', { class: 'cell-sub cell-sub--warn' }, 'All-time limit reached') : null];
 }
 
@@ -313,9 +330,11 @@ function periodCell(key) {
   const percent = proportion(period.usage, period.limit, 100);
   const full = toNanos(period.remaining) === 0n;
   return [
-    h('span', { class: 'period' }, h('span', { class: 'amount' }, money(period.usage)), h('span', { class: 'muted' }, ` of ${money(period.limit)}`)),
+    h('span', { class: 'period' }, amountEl(period.usage), h('span', { class: 'muted' }, ' of ', amountEl(period.limit))),
     h('progress', { class: ['meter', 'meter--sm', full && 'meter--full'], max: '100', value: String(percent), 'aria-label': `${percent}% of the current period's limit used` }),
-    h('span', { class: 'cell-sub' }, 'Resets ', timeEl(period.resetsAt)),
+    full
+      ? h('span', { class: 'cell-sub cell-sub--warn' }, 'Period limit reached, resets ', timeEl(period.resetsAt))
+      : h('span', { class: 'cell-sub' }, 'Resets ', timeEl(period.resetsAt)),
   ];
 }
 
@@ -323,8 +342,8 @@ function limitsCell(key) {
   const { allTime, recurring } = key.limits;
   if (allTime === null && !recurring) return h('span', { class: 'muted' }, 'No limits');
   return h('ul', { class: 'limit-list' },
-    allTime !== null ? h('li', {}, h('span', { class: 'amount' }, money(allTime)), h('span', { class: 'muted' }, ' all-time')) : null,
-    recurring ? h('li', {}, h('span', { class: 'amount' }, recurringLabel(recurring))) : null);
+    allTime !== null ? h('li', {}, amountEl(allTime), h('span', { class: 'muted' }, ' all-time')) : null,
+    recurring ? h('li', {}, amountEl(recurring.amount), h('span', { class: 'limit-list__window' }, ` / ${windowLabel(recurring.window)}`)) : null);
 }
 
 function iamCell(key) {
@@ -407,14 +426,19 @@ tabs.forEach((tab, index) => {
   });
 });
 
+/** The pager offers only what it can stand by: no moves while a page loads or after a failure. */
 function updatePager() {
   const info = state.pageInfo;
   const count = state.keys.length;
   const start = state.page * state.pageSize;
-  $('page-prev').disabled = state.page === 0;
-  $('page-next').disabled = !info?.hasNextPage;
+  const settled = !state.loading && !state.loadFailed;
+  $('page-prev').disabled = !settled || state.page === 0;
+  $('page-next').disabled = !settled || !info?.hasNextPage;
   const total = state.filter === 'ALL' && state.project ? ` of ${state.project.keyCount}` : '';
-  $('page-status').textContent = count ? `${start + 1}–${start + count}${total}` : '';
+  let status = count ? `${start + 1}–${start + count}${total}` : '';
+  if (state.loading) status = 'Loading…';
+  else if (state.loadFailed) status = '';
+  $('page-status').textContent = status;
   document.querySelector('.pager').hidden = !count && state.page === 0;
 }
 
@@ -444,13 +468,18 @@ $('refresh').addEventListener('click', async () => {
   try { await loadKeys(); } finally { button.classList.remove('is-spinning'); }
 });
 
+// The list refreshes itself: the visible page again when the tab comes back (focus, or visible
+// again) and every AUTO_REFRESH_MS while it is visible; never under an open dialog or menu
+// (the user is working there), nor while a load is already under way.
+const AUTO_REFRESH_MS = 15_000;
 const busyUi = () => document.querySelector('dialog[open]') || document.querySelector('.menu--open');
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && state.org && !busyUi()) loadKeys();
-});
-setInterval(() => {
-  if (document.visibilityState === 'visible' && state.org && !busyUi()) loadKeys();
-}, 60_000);
+function refreshVisiblePage() {
+  if (document.visibilityState !== 'visible' || !state.org || !session.token || state.loading || busyUi()) return;
+  loadKeys();
+}
+document.addEventListener('visibilitychange', refreshVisiblePage);
+window.addEventListener('focus', refreshVisiblePage);
+setInterval(refreshVisiblePage, AUTO_REFRESH_MS);
 
 // ---------------------------------------------------------------- icons of the static markup, boot
 

@@ -146,12 +146,12 @@ function reportFailure(form, error, ctx) {
 }
 
 /** Run a mutation from a form: field errors go next to fields; resolves with the payload on success, else null. */
-async function submitMutation(form, button, ctx, name, input, aliases) {
+async function submitMutation(form, button, ctx, name, input, aliases, labels) {
   clearErrors(form);
   try {
     const payload = await busy(button, () => mutate(name, input));
     if (payload.errors?.length) {
-      showErrors(form, payload.errors, aliases);
+      showErrors(form, payload.errors, aliases, labels);
       if (payload.errors.some((e) => e.code === 'NOT_FOUND')) ctx.reload?.(); // deleted elsewhere
       return null;
     }
@@ -424,8 +424,33 @@ function showSecret(modal, footer, secret, key) {
       h('div', {}, h('dt', {}, 'Name'), h('dd', {}, key.name)),
       h('div', {}, h('dt', {}, 'Shown in the list as'), h('dd', { class: 'mono' }, key.maskedKey)),
       h('div', {}, h('dt', {}, 'Expires'), h('dd', {}, key.expiresAt ? timeEl(key.expiresAt) : 'Never')))));
-  clear(footer).append(h('button', { type: 'button', class: 'btn btn--secondary', onclick: () => modal.close() }, 'I have saved it — close'));
+  const done = h('button', { type: 'button', class: 'btn btn--secondary', onclick: () => modal.close() }, 'I have saved it — close');
+  clear(footer).append(done);
   copyButton.focus();
+  guardSecret(modal, footer, done, copyButton);
+}
+
+/**
+ * Escape or × on the one-time secret asks first: closing loses the key for good. Escape on
+ * the question goes back to the key.
+ */
+function guardSecret(modal, footer, done, copyButton) {
+  let asking = false;
+  const back = () => {
+    asking = false;
+    clear(footer).append(done);
+    copyButton.focus();
+  };
+  const keep = h('button', { type: 'button', class: 'btn btn--secondary', onclick: back }, 'Keep it open');
+  const leave = h('button', { type: 'button', class: 'btn btn--danger', onclick: () => modal.close() }, 'Close without saving');
+  const question = h('p', { class: 'modal__question', role: 'alert' },
+    'Close without saving the key? It cannot be shown again.');
+  modal.guardClose(() => {
+    if (asking) { back(); return; }
+    asking = true;
+    clear(footer).append(question, keep, leave);
+    keep.focus();
+  });
 }
 
 // ---------------------------------------------------------------- limits
@@ -701,7 +726,7 @@ export function projectDialog(ctx) {
   modal.footer.append(cancel, submit);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const payload = await submitMutation(form, submit, ctx, 'CreateProject', { name: name.value });
+    const payload = await submitMutation(form, submit, ctx, 'CreateProject', { name: name.value }, {}, { name: 'Project name' });
     if (!payload) return;
     modal.close();
     await ctx.onProjectCreated(payload.project);

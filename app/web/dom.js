@@ -2,6 +2,8 @@
 // mapping of server-side `errors { code field message }` onto the fields they name.
 // Everything is built with DOM APIs (no innerHTML, no inline styles: the CSP forbids them).
 
+import { describeError } from './messages.js';
+
 let uid = 0;
 export const nextId = (prefix = 'kp') => `${prefix}-${++uid}`;
 
@@ -110,13 +112,15 @@ function controlsOf(el) {
  * "iamRules[0]" when no value chip names it); errors naming no known field go to the form's
  * banner. `aliases` maps server paths onto the paths of this form. Returns how many were shown.
  */
-export function showErrors(root, errors, aliases = {}) {
+export function showErrors(root, errors, aliases = {}, labels = {}) {
   clearErrors(root);
   const targets = [...root.querySelectorAll('[data-field]')];
   let first = null;
   const banner = root.querySelector('.form-error');
   const unplaced = [];
-  for (const error of errors) {
+  for (const raw of errors) {
+    // what a person reads: the field's label and a plain sentence (messages.js)
+    const error = raw.field ? { ...raw, message: describeError(raw, labels) } : raw;
     const path = aliases[error.field] ?? error.field ?? '';
     let best = null;
     for (const target of targets) {
@@ -166,7 +170,22 @@ export function openModal({ title, description, body, footer, size = 'md', retur
   const dialog = h('dialog', {
     class: ['modal', `modal--${size}`, className], 'aria-labelledby': titleId, 'aria-describedby': descId,
   }, h('div', { class: 'modal__header' }, h('div', {}, titleEl, descEl), closeBtn), bodyEl, footerEl);
-  closeBtn.addEventListener('click', () => dialog.close());
+  // guardClose(ask): Escape, the browser's close request and × call ask() instead of closing
+  let guard = null;
+  let escapeHandled = false;
+  closeBtn.addEventListener('click', () => (guard ? guard() : dialog.close()));
+  dialog.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !guard) return;
+    event.preventDefault();
+    escapeHandled = true; // the cancel event this key may still cause is the same request
+    setTimeout(() => { escapeHandled = false; }, 0);
+    guard();
+  });
+  dialog.addEventListener('cancel', (event) => {
+    if (!guard) return;
+    event.preventDefault();
+    if (!escapeHandled) guard();
+  });
   dialog.addEventListener('close', () => {
     onClose?.();
     dialog.remove();
@@ -189,6 +208,7 @@ export function openModal({ title, description, body, footer, size = 'md', retur
     dialog, body: bodyEl, footer: footerEl, titleEl, descEl,
     close: () => { if (dialog.open) dialog.close(); },
     setTitle(text) { titleEl.textContent = text; },
+    guardClose(ask) { guard = ask; },
   };
 }
 

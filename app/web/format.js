@@ -16,6 +16,21 @@ export function money(amount) {
   return `${sign}$${int}.${frac}`;
 }
 
+/**
+ * money(amount) in a <span class="amount">, breakable only after a thousands separator or
+ * before the decimals (<wbr>), so that a huge amount wraps in a narrow column instead of
+ * widening the page; the text stays exactly money(amount).
+ */
+export function amountEl(amount) {
+  const el = document.createElement('span');
+  el.className = 'amount';
+  money(amount).split(/(?<=,)|(?=\.)/).forEach((part, index) => {
+    if (index) el.append(document.createElement('wbr'));
+    el.append(part);
+  });
+  return el;
+}
+
 /** Exact decimal string → BigInt nano-dollars (null when not a decimal). */
 export function toNanos(amount) {
   const match = DECIMAL.exec(String(amount ?? '').trim());

@@ -114,7 +114,10 @@ async def test_an_old_database_upgrades_with_every_row_intact_and_its_keys_keep_
 
     assert await migrations.migrate(now_us) == ALL_VERSIONS[1:]
     assert await migrations.applied_versions() == ALL_VERSIONS
-    assert await table_rows() == before
+    after = await table_rows()   # later migrations may add columns: the old ones keep their values
+    assert {table: [{column: row[column] for column in old_row} for row, old_row in zip(rows, before[table])]
+            for table, rows in after.items()} == before
+    assert {table: len(rows) for table, rows in after.items()} == {table: len(rows) for table, rows in before.items()}
     assert await migrations.migrate(now_us) == []  # nothing left to apply
 
     # the upgraded database serves the old keys: a hold, a usage report, the totals on top of the old ones
