@@ -65,6 +65,6 @@ export function describeError({ field, message }, labels = {}) {
   for (const [pattern, replacement] of REWORDINGS) {
     if (pattern.test(text)) { text = text.replace(pattern, replacement); break; }
   }
-  const joined = /^(must|can|is|are|needs|may|has)\b/.test(text) ? `${label} ${text}` : `${label}: ${text}`;
+  const joined = /^(must|can|is|are|needs|may|has)\b/.test(text) ? `${label} ${text}` : `${label}: ${capitalize(text)}`;
   return sentence(capitalize(joined));
 }
