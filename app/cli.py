@@ -146,7 +146,7 @@ def _serve(args, settings: Settings, clock) -> int:
     config = uvicorn.Config("app.server:app_from_environment", factory=True, workers=args.workers, **options)
     sock = config.bind_socket()
     print(where_to_go(args.host, sock.getsockname()[1], settings.graphiql), file=sys.stderr, flush=True)
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+    Multiprocess(config, sockets=[sock]).run()
     return 0
 
 
