@@ -5,8 +5,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import catalog, keys, projects
-from schema.types import ApiKey, CatalogModel, ModelOffer, Node, Organization, Project, organization_of
+from app.services import catalog, iam, keys, projects, usage
+from schema.types import (ApiKey, CatalogModel, IamRule, ModelOffer, Node, Organization, Project, UsageRecord,
+                          organization_of)
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -23,6 +24,12 @@ async def _node(info: Info, global_id: str) -> Node | None:
         return None if row is None else Project.of(row, context)
     if type_name == "Organization" and pk == context.tenant.org_id:
         return organization_of(context.org)
+    if type_name == "IamRule":
+        rule = await iam.get_rule(context.tenant, pk)
+        return None if rule is None else IamRule.of(rule)
+    if type_name == "UsageRecord":
+        record = await usage.get_record(context.tenant, pk)
+        return None if record is None else UsageRecord.of(record)
     return None
 
 

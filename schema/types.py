@@ -71,7 +71,7 @@ class Period:
 
 
 @strawberry.type
-class IamRule:
+class IamRule(Node):
     id: strawberry.ID
     type: IamRuleType
     values: list[str]
@@ -82,7 +82,7 @@ class IamRule:
 
 
 @strawberry.type
-class UsageRecord:
+class UsageRecord(Node):
     id: strawberry.ID
     request_id: str
     occurred_at: datetime

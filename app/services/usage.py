@@ -134,6 +134,18 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
         await changes.emit(tx, changes.KEY, key_id, now_us)
 
 
+async def get_record(tenant, record_id: int | None) -> dict | None:
+    """One usage record, if it belongs to a key of the caller's organization (for ``node(id:)``)."""
+    if record_id is None:
+        return None
+    return await sql.fetch_one(
+        sql.client(),
+        "SELECT u.id, u.request_id, u.occurred_at, u.model, u.provider, u.cost, u.source FROM usage_records u"
+        " JOIN api_keys k ON k.id = u.key_id WHERE u.id = ? AND k.org_id = ?",
+        [record_id, tenant.org_id],
+    )
+
+
 def records_page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, ...] | None]:
     """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
     GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
