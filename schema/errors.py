@@ -12,11 +12,11 @@ from app.services.errors import Refused
 from schema.enums import ErrorCode
 
 
-@strawberry.type
+@strawberry.type(description="An expected failure of a mutation: bad input, quota, not found.")
 class UserError:
-    code: ErrorCode
-    field: str | None
-    message: str
+    code: ErrorCode = strawberry.field(description="What kind of failure.")
+    field: str | None = strawberry.field(description="The input field or argument at fault, by its GraphQL name; null: none in particular.")
+    message: str = strawberry.field(description="For humans; do not parse it.")
 
 
 def user_errors(refused: Refused) -> list[UserError]:
