@@ -11,6 +11,7 @@ from graphql import GraphQLObjectType, get_named_type, is_non_null_type
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from app.domain.cursors import decode_cursor
+from app.domain.ids import encode
 from app.services.usage import MAX_SUMMARY_DAYS
 from app.store import sql
 from schema.arguments import ARGUMENT_CHECKS
@@ -117,12 +118,10 @@ async def test_bad_arguments_in_a_create_selection_commit_nothing(acme, data):
 @EXAMPLES
 @given(data=st.data())
 async def test_bad_arguments_in_a_rename_selection_change_nothing(acme, data):
-    created = await acme.gql.mutate("CreateApiKey", projectId=acme.project_id, name="before") if await key_count() == 0 \
-        else None
-    rows = await sql.fetch(sql.client(), "SELECT id, name FROM api_keys")
-    from app.domain.ids import encode
-
-    key_id = encode("ApiKey", rows[0]["id"]) if created is None else created["apiKey"]["id"]
+    if await key_count() == 0:  # the fixtures live across hypothesis's examples: create the key once
+        await acme.gql.mutate("CreateApiKey", projectId=acme.project_id, name="before")
+    (row,) = await sql.fetch(sql.client(), "SELECT id FROM api_keys")
+    key_id = encode("ApiKey", row["id"])
     owner, field = data.draw(st.sampled_from(fields_with_checked_arguments()))
     arguments = data.draw(bad_arguments(owner, field))
     query = f"mutation($input: RenameApiKeyInput!) {{ renameApiKey(input: $input) {{ apiKey {{ {selection(owner, field, arguments)} }} }} }}"
