@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from graphql import FieldNode, FragmentSpreadNode, GraphQLError, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
+from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLSchema, TypeInfo,
+                     TypeInfoVisitor, Visitor, visit)
 from graphql.execution.values import get_argument_values
 
 from app.domain.timeconv import to_micros
@@ -35,7 +36,9 @@ ARGUMENT_CHECKS: dict[tuple[str, str], ArgumentCheck] = {
 
 
 class _Collector(Visitor):
-    def __init__(self, schema: GraphQLSchema, type_info: TypeInfo, variables, now_us: int) -> None:
+    """Collects the errors of the checked fields of one definition, and the fragments it spreads."""
+
+    def __init__(self, type_info: TypeInfo, variables, now_us: int) -> None:
         super().__init__()
         self.type_info = type_info
         self.variables = variables
@@ -59,12 +62,12 @@ class _Collector(Visitor):
 
 def argument_errors(schema: GraphQLSchema, document, operation, variables, now_us: int) -> list[GraphQLError]:
     """Run every argument check of the operation, visiting it and each fragment it reaches once."""
-    fragments = {d.name.value: d for d in document.definitions if getattr(d, "kind", "") == "fragment_definition"}
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     pending, seen, errors = [operation], set(), []
     while pending:
         definition = pending.pop()
         type_info = TypeInfo(schema)
-        collector = _Collector(schema, type_info, variables, now_us)
+        collector = _Collector(type_info, variables, now_us)
         visit(definition, TypeInfoVisitor(type_info, collector))
         errors += collector.errors
         for name in collector.spreads:

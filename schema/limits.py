@@ -16,7 +16,6 @@ from typing import Generic, TypeVar
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
@@ -31,7 +30,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.language import Lexer
-from graphql.validation import ASTValidationRule, ValidationContext
+from graphql.validation import ASTValidationRule
 
 from app.services.errors import Refused
 from app.services.paging import MAX_PAGE, page_size
