@@ -38,6 +38,8 @@ class Settings:
     # 0 disables asyncpg's statement cache (needed behind PgBouncer in transaction mode)
     statement_cache_size: int = 1024
     log_level: str = "INFO"
+    # a GraphQL document whose estimated result holds more objects is refused before it runs
+    graphql_max_nodes: int = 20000
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -52,4 +54,5 @@ class Settings:
             statement_timeout_ms=_int(env, "KEYPLANE_DB_STATEMENT_TIMEOUT_MS", 5000),
             statement_cache_size=_int(env, "KEYPLANE_DB_STATEMENT_CACHE_SIZE", 1024),
             log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
+            graphql_max_nodes=_int(env, "KEYPLANE_GRAPHQL_MAX_NODES", 20000),
         )

@@ -2,6 +2,8 @@
 outcome into a payload. Expected failures come back in ``errors``, never raised."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -23,14 +25,17 @@ from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayl
 from schema.types import ApiKey, Project
 
 
+INPUT = strawberry.argument(description="What to change.")
+
+
 def _key_id(global_id: str) -> int | None:
     return ids.decode_as("ApiKey", global_id)
 
 
-@strawberry.type
+@strawberry.type(description="Changes to the caller's organization. Expected failures come back in errors, with nothing changed.")
 class Mutation:
-    @strawberry.mutation
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+    @strawberry.mutation(description="Creates a project in the caller's organization.")
+    async def create_project(self, info: Info, input: Annotated[CreateProjectInput, INPUT]) -> ProjectPayload:
         context = info.context
         try:
             row = await projects.create_project(context.tenant, context.clock, input.name)
@@ -39,7 +44,7 @@ class Mutation:
         return ProjectPayload(project=Project.of(row, context))
 
     @strawberry.mutation(description="Creates a key; its secret is in this payload and nowhere else, ever.")
-    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(self, info: Info, input: Annotated[CreateApiKeyInput, INPUT]) -> CreateApiKeyPayload:
         context = info.context
         try:
             created = await keys.create_key(
@@ -56,8 +61,8 @@ class Mutation:
             return CreateApiKeyPayload(errors=user_errors(refused))
         return CreateApiKeyPayload(api_key=ApiKey.of(created.key, context.now_us), secret=created.secret)
 
-    @strawberry.mutation
-    async def update_api_key_limits(self, info: Info, input: UpdateApiKeyLimitsInput) -> ApiKeyPayload:
+    @strawberry.mutation(description="Sets or removes a key's all-time and recurring limits.")
+    async def update_api_key_limits(self, info: Info, input: Annotated[UpdateApiKeyLimitsInput, INPUT]) -> ApiKeyPayload:
         context = info.context
         all_time = limits.UNCHANGED if input.all_time_limit is None else input.all_time_limit.value
         recurring = limits.UNCHANGED
@@ -70,8 +75,8 @@ class Mutation:
             return ApiKeyPayload(errors=user_errors(refused))
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
-    @strawberry.mutation
-    async def set_api_key_enabled(self, info: Info, input: SetApiKeyEnabledInput) -> ApiKeyPayload:
+    @strawberry.mutation(description="Disables or enables a key (an EXPIRED key needs a new ttl).")
+    async def set_api_key_enabled(self, info: Info, input: Annotated[SetApiKeyEnabledInput, INPUT]) -> ApiKeyPayload:
         context = info.context
         try:
             row = await keys.set_enabled(
@@ -81,8 +86,8 @@ class Mutation:
             return ApiKeyPayload(errors=user_errors(refused))
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
-    @strawberry.mutation
-    async def rename_api_key(self, info: Info, input: RenameApiKeyInput) -> ApiKeyPayload:
+    @strawberry.mutation(description="Renames a key.")
+    async def rename_api_key(self, info: Info, input: Annotated[RenameApiKeyInput, INPUT]) -> ApiKeyPayload:
         context = info.context
         try:
             row = await keys.rename_key(context.tenant, context.clock, _key_id(input.id), input.name)
@@ -91,7 +96,7 @@ class Mutation:
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Replaces the key's whole rule set; an empty list removes every rule.")
-    async def set_api_key_iam_rules(self, info: Info, input: SetApiKeyIamRulesInput) -> ApiKeyPayload:
+    async def set_api_key_iam_rules(self, info: Info, input: Annotated[SetApiKeyIamRulesInput, INPUT]) -> ApiKeyPayload:
         context = info.context
         try:
             row = await iam.set_rules(context.tenant, context.clock, _key_id(input.id), rules_as_tuples(input.rules))
@@ -100,7 +105,7 @@ class Mutation:
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Deletes a key permanently; its secret is rejected from then on.")
-    async def delete_api_key(self, info: Info, input: DeleteApiKeyInput) -> DeleteApiKeyPayload:
+    async def delete_api_key(self, info: Info, input: Annotated[DeleteApiKeyInput, INPUT]) -> DeleteApiKeyPayload:
         context = info.context
         try:
             deleted = await keys.delete_key(context.tenant, context.clock, _key_id(input.id))

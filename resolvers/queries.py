@@ -1,12 +1,15 @@
 """Query root: thin resolvers that call the services with the caller's tenant."""
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import catalog, keys, projects
-from schema.types import ApiKey, CatalogModel, ModelOffer, Node, Organization, Project, organization_of
+from app.services import catalog, iam, keys, projects, usage
+from schema.types import (ApiKey, CatalogModel, IamRule, ModelOffer, Node, Organization, Project, UsageRecord,
+                          organization_of)
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -23,27 +26,33 @@ async def _node(info: Info, global_id: str) -> Node | None:
         return None if row is None else Project.of(row, context)
     if type_name == "Organization" and pk == context.tenant.org_id:
         return organization_of(context.org)
+    if type_name == "IamRule":
+        rule = await iam.get_rule(context.tenant, pk)
+        return None if rule is None else IamRule.of(rule)
+    if type_name == "UsageRecord":
+        record = await usage.get_record(context.tenant, pk)
+        return None if record is None else UsageRecord.of(record)
     return None
 
 
-@strawberry.type
+@strawberry.type(description="What a management token may read: its own organization's objects only.")
 class Query:
     @strawberry.field(description="The caller's organization.")
     def organization(self, info: Info) -> Organization:
         return organization_of(info.context.org)
 
-    @strawberry.field
-    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+    @strawberry.field(description="A project of the caller's organization; null when there is none with this id.")
+    async def project(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The project's global id.")]) -> Project | None:
         row = await projects.get_project(info.context.tenant, ids.decode_as("Project", id))
         return None if row is None else Project.of(row, info.context)
 
-    @strawberry.field
-    async def api_key(self, info: Info, id: strawberry.ID) -> ApiKey | None:
+    @strawberry.field(description="A key of the caller's organization; null when there is none with this id.")
+    async def api_key(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The key's global id.")]) -> ApiKey | None:
         row = await keys.get_key(info.context.tenant, ids.decode_as("ApiKey", id))
         return None if row is None else ApiKey.of(row, info.context.now_us)
 
-    @strawberry.field
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(description="Any object of the caller's organization by its global id (Relay); null when there is none.")
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]) -> Node | None:
         return await _node(info, id)
 
     @strawberry.field(description="The model catalog the gateway serves.")

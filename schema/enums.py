@@ -1,4 +1,5 @@
-"""GraphQL enums, each the domain's own enum exposed under its contract name."""
+"""GraphQL enums, each the domain's own enum exposed under its contract name, with a
+description for the enum and for every value."""
 import enum
 
 import strawberry
@@ -18,14 +19,63 @@ class PricingEnum(str, enum.Enum):
     PAID = "PAID"
 
 
-Plan = strawberry.enum(PlanEnum, name="Plan")
-KeyStatus = strawberry.enum(KeyStatusEnum, name="KeyStatus")
-KeyFilter = strawberry.enum(
-    KeyFilterEnum, name="KeyFilter", description="ACTIVE: status ACTIVE. INACTIVE: DISABLED or EXPIRED (the page's Inactive tab)."
-)
-WindowUnit = strawberry.enum(WindowUnitEnum, name="WindowUnit")
-TtlUnit = strawberry.enum(TtlUnitEnum, name="TtlUnit")
-IamRuleType = strawberry.enum(RuleType, name="IamRuleType")
-UsageSource = strawberry.enum(UsageSourceEnum, name="UsageSource")
-Pricing = strawberry.enum(PricingEnum, name="Pricing")
-ErrorCode = strawberry.enum(ErrorCodeEnum, name="ErrorCode")
+def described(domain_enum: type[enum.Enum], name: str, description: str, values: dict[str, str]):
+    """``strawberry.enum`` of a domain enum, with a description on each value (a value added to the
+    domain without one is reported by tests/api/test_schema_descriptions.py)."""
+    exposed = strawberry.enum(domain_enum, name=name, description=description)
+    for value in exposed.__strawberry_definition__.values:
+        value.description = values.get(value.name)
+    return exposed
+
+
+Plan = described(PlanEnum, "Plan", "The organization's plan; it sets how many keys each project may have.", {
+    "FREE": "5 keys per project.",
+    "PRO": "20 keys per project.",
+    "ENTERPRISE": "500 keys per project.",
+})
+KeyStatus = described(KeyStatusEnum, "KeyStatus", "Whether a key may be used now (EXPIRED wins over DISABLED).", {
+    "ACTIVE": "Enabled and not expired: the gateway accepts it.",
+    "DISABLED": "Turned off by its owner; enabling it makes it ACTIVE again.",
+    "EXPIRED": "Its expiresAt has passed; enabling it needs a new ttl.",
+})
+KeyFilter = described(
+    KeyFilterEnum, "KeyFilter", "ACTIVE: status ACTIVE. INACTIVE: DISABLED or EXPIRED (the page's Inactive tab).", {
+        "ACTIVE": "Keys whose status is ACTIVE.",
+        "INACTIVE": "Keys whose status is DISABLED or EXPIRED.",
+        "ALL": "Every key of the project.",
+    })
+WindowUnit = described(WindowUnitEnum, "WindowUnit", "Unit of a recurring limit's window.", {
+    "HOUR": "Hours (1 to 8760).",
+    "DAY": "Days (1 to 365).",
+    "WEEK": "Weeks (1 to 52).",
+    "MONTH": "Calendar months in UTC from the anchor, the day clamped to the month's end (1 to 12).",
+})
+TtlUnit = described(TtlUnitEnum, "TtlUnit", "Unit of a key's time to live.", {
+    "MINUTE": "Minutes.",
+    "HOUR": "Hours.",
+    "DAY": "Days (at most 3650 days in any unit).",
+})
+IamRuleType = described(RuleType, "IamRuleType", "What an IAM rule matches, and whether it allows or denies.", {
+    "ALLOW_MODELS": "Only these model ids (a trailing * matches a prefix: openai/*).",
+    "DENY_MODELS": "Never these model ids (a trailing * matches a prefix).",
+    "ALLOW_PROVIDERS": "Only these provider ids.",
+    "DENY_PROVIDERS": "Never these provider ids.",
+    "ALLOW_PRICING": "Only offers of this pricing (FREE or PAID).",
+    "DENY_PRICING": "Never offers of this pricing (FREE or PAID).",
+})
+UsageSource = described(UsageSourceEnum, "UsageSource", "Who paid for a request; both count toward usage and limits.", {
+    "CREDITS": "Paid from the organization's credits (the default).",
+    "PROVIDER_KEY": "Paid with the customer's own provider key.",
+})
+Pricing = described(PricingEnum, "Pricing", "Whether an offer costs anything.", {
+    "FREE": "Input and output prices are both 0.",
+    "PAID": "Any other offer.",
+})
+ErrorCode = described(ErrorCodeEnum, "ErrorCode", "Why a mutation changed nothing.", {
+    "VALIDATION": "A value of the input is not acceptable (the error's field says which).",
+    "NOT_FOUND": "No such object in the caller's organization.",
+    "KEY_LIMIT_REACHED": "The project has as many keys as the plan allows.",
+    "TTL_REQUIRED": "Enabling an EXPIRED key needs a new ttl.",
+    "UNKNOWN_MODEL": "An IAM rule names a model the catalog does not know.",
+    "UNKNOWN_PROVIDER": "An IAM rule names a provider the catalog does not know.",
+})

@@ -12,11 +12,11 @@ from app.services.errors import Refused
 from schema.enums import ErrorCode
 
 
-@strawberry.type
+@strawberry.type(description="An expected failure of a mutation: bad input, quota, not found.")
 class UserError:
-    code: ErrorCode
-    field: str | None
-    message: str
+    code: ErrorCode = strawberry.field(description="What kind of failure.")
+    field: str | None = strawberry.field(description="The input field or argument at fault, by its GraphQL name; null: none in particular.")
+    message: str = strawberry.field(description="For humans; do not parse it.")
 
 
 def user_errors(refused: Refused) -> list[UserError]:
@@ -30,11 +30,20 @@ class PublicError(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
+def argument_error(refused: Refused, nodes=None) -> GraphQLError:
+    """A refused argument as a top-level GraphQL error: the same shape from a query field's
+    resolver and from the check before execution (schema/arguments.py)."""
+    first = refused.errors[0]
+    extensions = {"code": "BAD_USER_INPUT" if first.code.value == "VALIDATION" else first.code.value}
+    if first.field:
+        extensions["field"] = first.field
+    return GraphQLError(str(refused), nodes, extensions=extensions)
+
+
 @contextmanager
 def query_guard():
     """Turn a service's refusal inside a query field into a public GraphQL error."""
     try:
         yield
     except Refused as refused:
-        first = refused.errors[0]
-        raise PublicError(str(refused), first.code.value if first.code.value != "VALIDATION" else "BAD_USER_INPUT") from None
+        raise argument_error(refused) from None

@@ -6,27 +6,29 @@ import strawberry
 from schema.errors import UserError
 from schema.types import ApiKey, Project
 
+ERRORS = "Why nothing changed; empty on success."
 
-@strawberry.type
+
+@strawberry.type(description="The outcome of createProject.")
 class ProjectPayload:
-    project: Project | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    project: Project | None = strawberry.field(default=None, description="The new project; null on failure.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of createApiKey.")
 class CreateApiKeyPayload:
-    api_key: ApiKey | None = None
-    secret: str | None = strawberry.field(default=None, description="the full key: here, and nowhere else, ever")
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    api_key: ApiKey | None = strawberry.field(default=None, description="The new key; null on failure.")
+    secret: str | None = strawberry.field(default=None, description="The full key: here, and nowhere else, ever")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a key.")
 class ApiKeyPayload:
-    api_key: ApiKey | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    api_key: ApiKey | None = strawberry.field(default=None, description="The key as changed; null on failure.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of deleteApiKey.")
 class DeleteApiKeyPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(default=None, description="The deleted key's global id; null on failure.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)

@@ -20,18 +20,25 @@ from app.services.paging import Page
 from schema.enums import IamRuleType, KeyFilter, KeyStatus, Plan, Pricing, UsageSource, WindowUnit
 from schema.scalars import Money
 
+FIRST_ARGUMENT = "How many items per page: at most 100 (more is capped); not negative."
+AFTER_ARGUMENT = "The endCursor of the previous page; absent: the first page."
+FROM_ARGUMENT = "Start of the range (inclusive); default: 29 UTC days before the day of to."
+TO_ARGUMENT = "End of the range (exclusive); default: the end of today (UTC). At most 366 days after from."
+
 
 @strawberry.interface(description="An object with a global id (Relay).")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The global id, opaque; node(id:) finds the object by it.")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection lies (Relay).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="True when more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="True when this page was asked for with after.")
+    start_cursor: str | None = strawberry.field(description="The cursor of the page's first item; null on an empty page.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item (pass it as after for the next page); null on an empty page."
+    )
 
     @classmethod
     def of(cls, page: Page) -> "PageInfo":
@@ -43,53 +50,53 @@ class PageInfo:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The length of a recurring limit's window: value of unit.")
 class Window:
-    value: int
-    unit: WindowUnit
+    value: int = strawberry.field(description="How many units.")
+    unit: WindowUnit = strawberry.field(description="The unit.")
 
 
-@strawberry.type
+@strawberry.type(description="A limit on spend per window; windows run back to back from when it was set.")
 class RecurringLimit:
-    amount: Money
-    window: Window
+    amount: Money = strawberry.field(description="The most a key may spend in one window, in US dollars.")
+    window: Window = strawberry.field(description="The length of each window.")
 
 
-@strawberry.type
+@strawberry.type(description="A key's spending limits.")
 class Limits:
-    all_time: Money | None
-    recurring: RecurringLimit | None
+    all_time: Money | None = strawberry.field(description="The most the key may ever spend; null: no limit.")
+    recurring: RecurringLimit | None = strawberry.field(description="The limit per recurring window; null: none.")
 
 
 @strawberry.type(description="The current recurring window of a key.")
 class Period:
-    started_at: datetime
-    resets_at: datetime
-    usage: Money
-    limit: Money
-    remaining: Money = strawberry.field(description="max(0, limit - usage)")
+    started_at: datetime = strawberry.field(description="When the window began.")
+    resets_at: datetime = strawberry.field(description="When the window ends and the next one starts with zero usage.")
+    usage: Money = strawberry.field(description="Spend recorded in this window.")
+    limit: Money = strawberry.field(description="The recurring limit's amount.")
+    remaining: Money = strawberry.field(description="Max(0, limit - usage)")
 
 
-@strawberry.type
-class IamRule:
-    id: strawberry.ID
-    type: IamRuleType
-    values: list[str]
+@strawberry.type(description="A rule restricting which models, providers or pricing a key may use.")
+class IamRule(Node):
+    id: strawberry.ID = strawberry.field(description="The rule's global id.")
+    type: IamRuleType = strawberry.field(description="What the rule matches, and whether it allows or denies.")
+    values: list[str] = strawberry.field(description="Model ids (openai/* for a prefix), provider ids, or FREE/PAID.")
 
     @classmethod
     def of(cls, rule: iam_domain.Rule) -> "IamRule":
         return cls(id=strawberry.ID(rule.id), type=rule.type, values=list(rule.values))
 
 
-@strawberry.type
-class UsageRecord:
-    id: strawberry.ID
-    request_id: str
-    occurred_at: datetime
-    model: str | None
-    provider: str | None
-    cost: Money
-    source: UsageSource
+@strawberry.type(description="The recorded cost of one gateway request.")
+class UsageRecord(Node):
+    id: strawberry.ID = strawberry.field(description="The record's global id.")
+    request_id: str = strawberry.field(description="The gateway's request id (recorded once per key).")
+    occurred_at: datetime = strawberry.field(description="When the request happened (the gateway's occurredAt, or arrival).")
+    model: str | None = strawberry.field(description="The model id, when the gateway sent it.")
+    provider: str | None = strawberry.field(description="The provider id, when the gateway sent it.")
+    cost: Money = strawberry.field(description="What the request cost, in US dollars.")
+    source: UsageSource = strawberry.field(description="Who paid for it.")
 
     @classmethod
     def of(cls, row: dict) -> "UsageRecord":
@@ -104,28 +111,28 @@ class UsageRecord:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Spend of one source over a summary's range.")
 class SourceTotal:
-    source: UsageSource
-    amount: Money
-    requests: int
+    source: UsageSource = strawberry.field(description="The source.")
+    amount: Money = strawberry.field(description="Its spend, in US dollars.")
+    requests: int = strawberry.field(description="Its number of recorded requests.")
 
 
-@strawberry.type
+@strawberry.type(description="Spend of one UTC day of a summary's range.")
 class DayTotal:
     day: str = strawberry.field(description="UTC date, YYYY-MM-DD")
-    amount: Money
-    requests: int
+    amount: Money = strawberry.field(description="The day's spend, in US dollars.")
+    requests: int = strawberry.field(description="The day's number of recorded requests.")
 
 
 @strawberry.type(description="A key's spend over a range, by source and by UTC day (every day of the range).")
 class UsageSummary:
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    total: Money
-    requests: int
-    by_source: list[SourceTotal]
-    by_day: list[DayTotal]
+    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive).")
+    to: datetime = strawberry.field(description="End of the range (exclusive).")
+    total: Money = strawberry.field(description="Spend over the range, in US dollars.")
+    requests: int = strawberry.field(description="Recorded requests over the range.")
+    by_source: list[SourceTotal] = strawberry.field(description="Spend per source that has any.")
+    by_day: list[DayTotal] = strawberry.field(description="Spend per UTC day, every day of the range, oldest first.")
 
     @classmethod
     def of(cls, summary) -> "UsageSummary":
@@ -145,29 +152,29 @@ class UsageSummary:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A usage record in a page, with its cursor.")
 class UsageRecordEdge:
-    cursor: str
-    node: UsageRecord
+    cursor: str = strawberry.field(description="Pass it as after to get the records after this one.")
+    node: UsageRecord = strawberry.field(description="The record.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a key's usage records, newest first (Relay).")
 class UsageRecordConnection:
-    edges: list[UsageRecordEdge]
-    page_info: PageInfo
+    edges: list[UsageRecordEdge] = strawberry.field(description="The page's records.")
+    page_info: PageInfo = strawberry.field(description="Where the page lies.")
 
 
 @strawberry.type(description="An API key of a project. Its secret is shown once, by createApiKey.")
 class ApiKey(Node):
-    id: strawberry.ID
-    name: str
-    masked_key: str = strawberry.field(description='"kp_" + first 4 + "…" + last 4 of the random part')
-    status: KeyStatus
-    expires_at: datetime | None = strawberry.field(description="null: never expires")
-    created_at: datetime
-    last_used_at: datetime | None = strawberry.field(description="last authorization or recorded usage")
-    usage: Money = strawberry.field(description="all-time tracked usage, every source")
-    limits: Limits
+    id: strawberry.ID = strawberry.field(description="The key's global id (the gateway's keyId).")
+    name: str = strawberry.field(description="The key's name, 1 to 64 characters.")
+    masked_key: str = strawberry.field(description='The masked secret: "kp_" + first 4 + "…" + last 4 of the random part')
+    status: KeyStatus = strawberry.field(description="Whether the key may be used now.")
+    expires_at: datetime | None = strawberry.field(description="When the key expires; null: never expires")
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    last_used_at: datetime | None = strawberry.field(description="The last authorization or recorded usage; null: never used")
+    usage: Money = strawberry.field(description="All-time tracked usage, every source")
+    limits: Limits = strawberry.field(description="The key's spending limits.")
     row: strawberry.Private[models.ApiKey]
 
     @classmethod
@@ -206,22 +213,23 @@ class ApiKey(Node):
             remaining=Money(format_nanos(max(0, limit - used))),
         )
 
-    @strawberry.field
+    @strawberry.field(description="The key's IAM rules, in the order they were set; empty: everything is allowed.")
     async def iam_rules(self, info: Info) -> list[IamRule]:
         return [IamRule.of(rule) for rule in await info.context.loaders.rules.load(self.row.id)]
 
-    @strawberry.field
+    @strawberry.field(description="True when the key has any IAM rule.")
     async def has_iam_rules(self, info: Info) -> bool:
         return bool(await info.context.loaders.rules.load(self.row.id))
 
-    @strawberry.field
+    @strawberry.field(description="The project the key belongs to.")
     async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types")]:
         return Project.of(await info.context.loaders.project.load(self.row.project_id), info.context)
 
     @strawberry.field(description="Spend over [from, to) by source and by UTC day; default: the last 30 days.")
     async def usage_summary(
-        self, info: Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None,
+        self, info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from", description=FROM_ARGUMENT)] = None,
+        to: Annotated[datetime | None, strawberry.argument(description=TO_ARGUMENT)] = None,
     ) -> UsageSummary:
         from schema.errors import query_guard
 
@@ -233,7 +241,10 @@ class ApiKey(Node):
         return UsageSummary.of(found)
 
     @strawberry.field(description="Recorded usage of this key, newest first.")
-    async def usage_records(self, info: Info, first: int | None = 50, after: str | None = None) -> UsageRecordConnection:
+    async def usage_records(
+        self, info: Info, first: Annotated[int | None, strawberry.argument(description=FIRST_ARGUMENT)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,
+    ) -> UsageRecordConnection:
         from schema.errors import query_guard
 
         with query_guard():
@@ -244,16 +255,16 @@ class ApiKey(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="A key in a page, with its cursor.")
 class ApiKeyEdge:
-    cursor: str
-    node: ApiKey
+    cursor: str = strawberry.field(description="Pass it as after to get the keys after this one.")
+    node: ApiKey = strawberry.field(description="The key.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a project's keys, newest first (Relay).")
 class ApiKeyConnection:
-    edges: list[ApiKeyEdge]
-    page_info: PageInfo
+    edges: list[ApiKeyEdge] = strawberry.field(description="The page's keys.")
+    page_info: PageInfo = strawberry.field(description="Where the page lies.")
     project_row: strawberry.Private[models.Project]
     key_filter: strawberry.Private[KeyFilter]
 
@@ -262,14 +273,14 @@ class ApiKeyConnection:
         return await key_service.count_keys(self.project_row, info.context.clock, self.key_filter)
 
 
-@strawberry.type
+@strawberry.type(description="A project of the organization; keys belong to a project.")
 class Project(Node):
-    id: strawberry.ID
-    name: str
-    created_at: datetime
-    key_count: int = strawberry.field(description="keys that count against the plan: every key not deleted")
-    key_limit: int | None = strawberry.field(description="null: no limit")
-    can_create_key: bool
+    id: strawberry.ID = strawberry.field(description="The project's global id.")
+    name: str = strawberry.field(description="The project's name.")
+    created_at: datetime = strawberry.field(description="When the project was created.")
+    key_count: int = strawberry.field(description="Keys that count against the plan: every key not deleted")
+    key_limit: int | None = strawberry.field(description="Keys the plan allows in this project; null: no limit")
+    can_create_key: bool = strawberry.field(description="False when the project has as many keys as the plan allows.")
     row: strawberry.Private[models.Project]
 
     @classmethod
@@ -287,7 +298,10 @@ class Project(Node):
 
     @strawberry.field(description="Keys of this project, newest first.")
     async def api_keys(
-        self, info: Info, filter: KeyFilter | None = KeyFilter.ALL, first: int | None = 50, after: str | None = None
+        self, info: Info,
+        filter: Annotated[KeyFilter | None, strawberry.argument(description="Which keys: by status.")] = KeyFilter.ALL,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_ARGUMENT)] = 50,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,
     ) -> ApiKeyConnection:
         from schema.errors import query_guard
 
@@ -302,25 +316,25 @@ class Project(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="The caller's organization: what a management token sees.")
 class Organization(Node):
-    id: strawberry.ID
-    name: str
-    plan: Plan
-    key_limit: int | None = strawberry.field(description="keys allowed per project; null: no limit")
+    id: strawberry.ID = strawberry.field(description="The organization's global id.")
+    name: str = strawberry.field(description="The organization's name.")
+    plan: Plan = strawberry.field(description="The organization's plan.")
+    key_limit: int | None = strawberry.field(description="Keys allowed per project; null: no limit")
     row: strawberry.Private[models.Organization]
 
-    @strawberry.field
+    @strawberry.field(description="The organization's projects, oldest first.")
     async def projects(self, info: Info) -> list[Project]:
         return [Project.of(row, info.context) for row in await project_service.projects_of(self.row.id)]
 
 
-@strawberry.type
+@strawberry.type(description="One provider's offer of a model, with its prices.")
 class ModelOffer:
-    provider: str
-    input_price_per_million: Money
-    output_price_per_million: Money
-    pricing: Pricing
+    provider: str = strawberry.field(description="The provider id (openai).")
+    input_price_per_million: Money = strawberry.field(description="US dollars per million input tokens.")
+    output_price_per_million: Money = strawberry.field(description="US dollars per million output tokens.")
+    pricing: Pricing = strawberry.field(description="FREE when both prices are 0, else PAID.")
 
     @classmethod
     def of(cls, offer: Offer) -> "ModelOffer":
@@ -332,10 +346,10 @@ class ModelOffer:
         )
 
 
-@strawberry.type(name="Model")
+@strawberry.type(name="Model", description="A model of the catalog the gateway serves.")
 class CatalogModel:
-    id: str
-    offers: list[ModelOffer]
+    id: str = strawberry.field(description="The model id (openai/gpt-4o).")
+    offers: list[ModelOffer] = strawberry.field(description="Every provider's offer of it.")
 
 
 def organization_of(row: models.Organization) -> Organization:

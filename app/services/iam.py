@@ -63,6 +63,19 @@ def rule_from_row(row) -> iam_domain.Rule:
     )
 
 
+async def get_rule(tenant: Tenant, rule_id: int | None) -> iam_domain.Rule | None:
+    """One rule, if it belongs to a key of the caller's organization (for ``node(id:)``)."""
+    if rule_id is None:
+        return None
+    row = await sql.fetch_one(
+        sql.client(),
+        "SELECT r.id, r.key_id, r.type, r.rule_values FROM iam_rules r JOIN api_keys k ON k.id = r.key_id"
+        " WHERE r.id = ? AND k.org_id = ?",
+        [rule_id, tenant.org_id],
+    )
+    return None if row is None else rule_from_row(row)
+
+
 async def rules_for_keys(key_ids: list[int]) -> dict[int, list[iam_domain.Rule]]:
     """Every rule of these keys, in order, in one query."""
     result: dict[int, list[iam_domain.Rule]] = {key_id: [] for key_id in key_ids}

@@ -175,12 +175,17 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
     return key.id
 
 
+def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, ...] | None]:
+    """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
+    GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
+    return page_size(first), after_position("k", after, 1)
+
+
 async def list_keys(
     project: models.Project, clock, key_filter: KeyFilter, first: int | None, after: str | None
 ) -> Page[models.ApiKey]:
     """Newest first; ACTIVE and INACTIVE are decided against the clock, in SQL."""
-    size = page_size(first)
-    position = after_position("k", after, 1)
+    size, position = page_args(first, after)
     query = _status_filtered(project.id, key_filter, to_micros(clock.now()))
     if position is not None:
         query = query.filter(id__lt=position[0])

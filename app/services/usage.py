@@ -134,10 +134,27 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
         await changes.emit(tx, changes.KEY, key_id, now_us)
 
 
+async def get_record(tenant, record_id: int | None) -> dict | None:
+    """One usage record, if it belongs to a key of the caller's organization (for ``node(id:)``)."""
+    if record_id is None:
+        return None
+    return await sql.fetch_one(
+        sql.client(),
+        "SELECT u.id, u.request_id, u.occurred_at, u.model, u.provider, u.cost, u.source FROM usage_records u"
+        " JOIN api_keys k ON k.id = u.key_id WHERE u.id = ? AND k.org_id = ?",
+        [record_id, tenant.org_id],
+    )
+
+
+def records_page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, ...] | None]:
+    """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
+    GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
+    return page_size(first), after_position("u", after, 2)
+
+
 async def records_page(key_id: int, first: int | None, after: str | None) -> Page[dict]:
     """A key's usage log, newest first (by when the request happened, then by arrival)."""
-    size = page_size(first)
-    position = after_position("u", after, 2)
+    size, position = records_page_args(first, after)
     params: list = [key_id]
     where = "key_id = ?"
     if position is not None:
@@ -172,12 +189,9 @@ class UsageSummary:
     by_day: list[tuple[int, int, int]]  # (day start in micros, amount, requests), every day of the range
 
 
-async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
-    """Spend of a key over [from, to) by source and by UTC day.
-
-    Default: the 30 UTC days ending with today, today included whole (so what was recorded a
-    moment ago is in it); a ``to`` that is given is exclusive.
-    """
+def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[int, int]:
+    """[from, to) with the defaults applied, or a VALIDATION refusal (no I/O: the GraphQL layer
+    also runs this before any resolver, see schema/arguments.py)."""
     from app.services.errors import ErrorCode, refuse
 
     to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
@@ -186,6 +200,16 @@ async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | No
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
         raise refuse(ErrorCode.VALIDATION, "from", f"the range may span at most {MAX_SUMMARY_DAYS} days")
+    return from_us, to_us
+
+
+async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
+    """Spend of a key over [from, to) by source and by UTC day.
+
+    Default: the 30 UTC days ending with today, today included whole (so what was recorded a
+    moment ago is in it); a ``to`` that is given is exclusive.
+    """
+    from_us, to_us = summary_range(now_us, from_us, to_us)
     rows = await sql.fetch(
         sql.client(),
         # the day length is written into the statement: PostgreSQL does not see "occurred_at / $1" in the

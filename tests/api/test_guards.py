@@ -47,6 +47,7 @@ async def test_deep_documents_are_refused_before_execution(acme):
     response = await acme.gql.raw(f"{{ apiKey(id: \"x\") {{ {nested} }} }}")
     body = response.json()
     assert body["errors"] and "depth" in body["errors"][0]["message"].lower()
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
     assert body.get("data") is None
 
 
@@ -54,12 +55,14 @@ async def test_too_many_aliases_are_refused(acme):
     aliases = " ".join(f"a{i}: organization {{ id }}" for i in range(40))
     body = (await acme.gql.raw(f"{{ {aliases} }}")).json()
     assert body["errors"] and "alias" in body["errors"][0]["message"].lower()
+    assert body["errors"][0]["extensions"]["code"] == "TOO_MANY_ALIASES"
 
 
 async def test_too_many_tokens_are_refused(acme):
     fields = " ".join("id" for _ in range(6000))
     body = (await acme.gql.raw(f"{{ organization {{ {fields} }} }}")).json()
     assert body["errors"] and "token" in body["errors"][0]["message"].lower()
+    assert body["errors"][0]["extensions"]["code"] == "TOO_MANY_TOKENS"
 
 
 async def test_no_field_suggestions(acme):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType,
                      get_named_type)
 
-from app.domain.ids import encode
+from app.domain.ids import decode, encode
 from app.store import sql
 from schema.build import schema
 
@@ -66,11 +66,22 @@ async def victim_objects(acme, gateway) -> dict:
     key = created["apiKey"]
     await gateway.usage({"keyId": key["id"], "requestId": "r1", "cost": "0.5"})
     await gateway.authorize(key=created["secret"], model="openai/gpt-4o", estimatedCost="0.1", requestId="r2")
+    records = (await acme.gql.run("ApiKeyUsage", id=key["id"]))["apiKey"]["usageRecords"]["edges"]
     return {
         "id": key["id"],
         "projectId": acme.project_id,
-        "all": [key["id"], acme.project_id, encode("Organization", acme.org_id), key["iamRules"][0]["id"]],
+        "all": [key["id"], acme.project_id, encode("Organization", acme.org_id), key["iamRules"][0]["id"],
+                records[0]["node"]["id"]],
     }
+
+
+def node_types() -> set[str]:
+    return {type_.name for type_ in SDL.get_possible_types(SDL.type_map["Node"])}
+
+
+async def test_the_victim_has_an_object_of_every_node_type(acme, gateway):
+    victim = await victim_objects(acme, gateway)
+    assert {decode(victim_id)[0] for victim_id in victim["all"]} == node_types()
 
 
 async def test_every_query_field_with_an_id_is_blind_to_other_organizations(acme, rival, gateway):
@@ -117,6 +128,7 @@ async def test_every_mutation_with_an_id_is_blind_to_other_organizations(acme, r
 
 async def test_the_victim_still_sees_its_own_objects(acme, rival, gateway):
     victim = await victim_objects(acme, gateway)
-    for victim_id in victim["all"][:3]:
-        assert (await acme.gql.run("Node", id=victim_id))["node"] is not None
+    for victim_id in victim["all"]:
+        node = (await acme.gql.run("Node", id=victim_id))["node"]
+        assert node is not None and node["id"] == victim_id, victim_id
     assert (await rival.gql.run("Organization"))["organization"]["projects"][0]["id"] != acme.project_id
