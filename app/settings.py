@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -22,6 +25,16 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _origins(env: dict, name: str) -> tuple[str, ...]:
+    """Comma-separated origins (scheme://host[:port], as a browser sends them in Origin); no wildcard:
+    every browser app that may call keyplane is named by the operator."""
+    origins = tuple(part.strip().rstrip("/") for part in (env.get(name) or "").split(",") if part.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise SystemExit(f"keyplane: {name} takes origins like https://app.example.com, got {origin!r}")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://keyplane.sqlite3"
@@ -38,6 +51,8 @@ class Settings:
     # 0 disables asyncpg's statement cache (needed behind PgBouncer in transaction mode)
     statement_cache_size: int = 1024
     log_level: str = "INFO"
+    # browser apps on these origins may call keyplane (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -52,4 +67,5 @@ class Settings:
             statement_timeout_ms=_int(env, "KEYPLANE_DB_STATEMENT_TIMEOUT_MS", 5000),
             statement_cache_size=_int(env, "KEYPLANE_DB_STATEMENT_CACHE_SIZE", 1024),
             log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
+            cors_origins=_origins(env, "KEYPLANE_CORS_ORIGINS"),
         )
