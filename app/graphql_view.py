@@ -43,8 +43,7 @@ def wants_graphiql(request: Request) -> bool:
 
 class GraphQLResponse(JSONResponse):
     def __init__(self, content: dict, status_code: int, media_type: str, headers: dict | None = None) -> None:
-        super().__init__(content, status_code=status_code, headers=headers)
-        self.headers["content-type"] = f"{media_type}; charset=utf-8"
+        super().__init__(content, status_code=status_code, headers=headers, media_type=f"{media_type}; charset=utf-8")
 
 
 def _errors(code: str, message: str) -> dict:
@@ -121,4 +120,5 @@ class KeyplaneGraphQL:
         content = process_result(result)
         if request_error:
             content.pop("data", None)  # a request error executed nothing: the answer has no data entry
-        return GraphQLResponse(content, status_for(media_type, request_error), media_type, dict(response.headers))
+        extra = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}  # set by resolvers
+        return GraphQLResponse(content, status_for(media_type, request_error), media_type, extra)
