@@ -80,16 +80,17 @@ class KeyplaneGraphQL:
         if not isinstance(caller, Tenant):
             return unauthenticated("gateway tokens may only use the data plane (/v1)", status=403, code="FORBIDDEN")
         media_type = response_media_type(request.headers.get("accept"))
+        method = "GET" if request.method == "HEAD" else request.method  # Starlette routes HEAD with GET
         try:
             body = request.scope.get("keyplane.body")
-            if body is None and request.method == "POST":
+            if body is None and method == "POST":
                 body = await request.body()
-            params = read_params(request.method, request.query_params, request.headers.get("content-type"), body or b"")
+            params = read_params(method, request.query_params, request.headers.get("content-type"), body or b"")
             query = self.persisted.resolve(caller.org_id, params.query, params.extensions)
             if not isinstance(query, str):
                 raise HttpError(400, "query must be a string")
-            check_operation(query, params.operation_name, request.method)
-            return await self.execute(request, caller, query, params, media_type)
+            check_operation(query, params.operation_name, method)
+            return await self.execute(request, method, caller, query, params, media_type)
         except HttpError as exc:
             return GraphQLResponse(_errors(exc.code, exc.message), exc.status, media_type, exc.headers)
         except PersistedQueryError as exc:
@@ -98,11 +99,11 @@ class KeyplaneGraphQL:
         except RequestError as exc:
             return GraphQLResponse(_errors(exc.code, exc.message), status_for(media_type, request_error=True), media_type)
 
-    async def execute(self, request: Request, tenant: Tenant, query: str, params, media_type: str) -> Response:
+    async def execute(self, request: Request, method: str, tenant: Tenant, query: str, params, media_type: str) -> Response:
         response = Response()
         context = Context(request=request, response=response, tenant=tenant, clock=self.clock, settings=self.settings)
         context.org = await orgs.get_org(tenant.org_id)
-        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        allowed = {OperationType.QUERY} if method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:
             result = await self.schema.execute(
                 query, variable_values=params.variables, context_value=context,

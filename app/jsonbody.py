@@ -21,6 +21,10 @@ class JsonNumber(Decimal):
         number.text = text
         return number
 
+    def __inspect__(self) -> str:
+        """How graphql-core quotes it in an error ("Int cannot represent non-integer value: 10.5")."""
+        return self.text
+
 
 class NotJson(ValueError):
     pass
