@@ -38,6 +38,12 @@ class RequestError(Exception):
         self.message = message
 
 
+def mutation_over_get() -> HttpError:
+    """The spec's answer to a GET that would run a mutation: nothing runs, 405, use POST."""
+    return HttpError(405, "mutations need POST: a GET may only run queries", code="METHOD_NOT_ALLOWED",
+                     headers={"Allow": "POST"})
+
+
 @dataclass(frozen=True)
 class Params:
     query: object
@@ -126,5 +132,4 @@ def check_operation(query: str, operation_name: str | None, method: str) -> None
                            "the document has several operations: say which one to run with operationName")
     chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
     if method == "GET" and chosen and chosen[0].operation != OperationType.QUERY:
-        raise HttpError(405, "mutations need POST: a GET may only run queries", code="METHOD_NOT_ALLOWED",
-                        headers={"Allow": "POST"})
+        raise mutation_over_get()

@@ -16,9 +16,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from app import graphiql
-from app.graphql_request import (GRAPHQL_RESPONSE, HttpError, RequestError, check_operation, read_params,
+from app.graphql_request import (HttpError, RequestError, check_operation, mutation_over_get, read_params,
                                  response_media_type, status_for)
-from app.persisted_queries import PersistedQueries, PersistedQueryError
+from app.persisted_queries import PersistedQueries
 from app.services import orgs
 from app.services.callers import Tenant
 from schema.context import Context
@@ -93,9 +93,6 @@ class KeyplaneGraphQL:
             return await self.execute(request, method, caller, query, params, media_type)
         except HttpError as exc:
             return GraphQLResponse(_errors(exc.code, exc.message), exc.status, media_type, exc.headers)
-        except PersistedQueryError as exc:
-            status = 400 if exc.code == "BAD_REQUEST" else status_for(media_type, request_error=True)
-            return GraphQLResponse(_errors(exc.code, exc.message), status, media_type)
         except RequestError as exc:
             return GraphQLResponse(_errors(exc.code, exc.message), status_for(media_type, request_error=True), media_type)
 
@@ -113,8 +110,7 @@ class KeyplaneGraphQL:
         except MissingQueryError:
             raise HttpError(400, "no GraphQL query found") from None
         except InvalidOperationTypeError:  # a GET running a mutation that the pre-check could not see
-            raise HttpError(405, "mutations need POST: a GET may only run queries", code="METHOD_NOT_ALLOWED",
-                            headers={"Allow": "POST"}) from None
+            raise mutation_over_get() from None
         except CannotGetOperationTypeError as exc:  # no operation of that name
             raise RequestError("BAD_REQUEST", exc.as_http_error_reason()) from None
         request_error = _is_request_error(result)

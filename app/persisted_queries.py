@@ -12,21 +12,16 @@ import hashlib
 import re
 from collections import OrderedDict
 
+from app.graphql_request import HttpError, RequestError
+
 MAX_DOCUMENTS = 1000
 MAX_DOCUMENT_CHARS = 64 * 1024  # a longer document still runs, but is not remembered: 1000 x 64 KiB at most
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class PersistedQueryError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def not_found() -> PersistedQueryError:
+def not_found() -> RequestError:
     # Apollo's clients match on this exact message and code
-    return PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+    return RequestError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
 
 
 class PersistedQueries:
@@ -41,10 +36,10 @@ class PersistedQueries:
         if persisted is None:
             return query
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise PersistedQueryError("BAD_REQUEST", "extensions.persistedQuery must be {version: 1, sha256Hash}")
+            raise HttpError(400, "extensions.persistedQuery must be {version: 1, sha256Hash}")
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            raise PersistedQueryError("BAD_REQUEST", "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits")
+            raise HttpError(400, "extensions.persistedQuery.sha256Hash must be 64 lowercase hex digits")
         slot = (org_id, digest)
         if query is None:
             document = self._documents.get(slot)
@@ -55,7 +50,7 @@ class PersistedQueries:
         if not isinstance(query, str):
             return query  # the request's own checks refuse it
         if hashlib.sha256(query.encode("utf-8")).hexdigest() != digest:
-            raise PersistedQueryError("BAD_REQUEST", "provided sha256Hash does not match the query")
+            raise HttpError(400, "provided sha256Hash does not match the query")
         if len(query) > MAX_DOCUMENT_CHARS:
             return query
         self._documents[slot] = query

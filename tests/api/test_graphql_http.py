@@ -10,8 +10,8 @@ import json
 import httpx
 import pytest
 
-from app.graphql_request import GRAPHQL_RESPONSE, JSON, response_media_type
-from app.persisted_queries import PersistedQueries, PersistedQueryError
+from app.graphql_request import GRAPHQL_RESPONSE, JSON, RequestError, response_media_type
+from app.persisted_queries import PersistedQueries
 from app.server import create_app
 from app.settings import Settings
 
@@ -203,7 +203,7 @@ def test_the_persisted_map_is_bounded_and_keeps_what_is_used():
         store.resolve(1, document, persisted(document))
     assert store.resolve(1, None, persisted(documents[0])) == documents[0]
     for evicted in documents[1:3]:
-        with pytest.raises(PersistedQueryError):
+        with pytest.raises(RequestError, match="PersistedQueryNotFound"):
             store.resolve(1, None, persisted(evicted))
     assert len(store._documents) == 3
 
