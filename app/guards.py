@@ -1,15 +1,12 @@
 """Request guards in front of every endpoint (the contract's "Limits on requests").
 
 Bodies over 1 MiB are refused with 413 before anything parses them (by Content-Length, or
-while streaming when it is absent or lies). A /graphql POST whose body is not a JSON object
-is refused with 400 here, because Strawberry's own view answers 500 to a JSON scalar or to
-bytes that are not UTF-8. The data plane validates its own bodies (it needs the parsed
-object anyway). Anything that still escapes as an exception becomes a masked 500 body,
+while streaming when it is absent or lies). The endpoints validate their own bodies (with the
+one decoder of ``app/jsonbody.py``: they need the parsed object anyway). Anything that still escapes as an exception becomes a masked 500 body,
 never a stack trace.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.responses import JSONResponse
@@ -58,9 +55,6 @@ class RequestGuards:
             body = await self._read(receive)
         except TooLarge:
             await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
-            return
-        if path == "/graphql" and not _is_json_object(body):
-            await _error(path, 400, "BAD_REQUEST", "the body must be a JSON object")(scope, receive, send)
             return
         scope["keyplane.body"] = body  # handlers that know it skip reading the body again
         sent = False
@@ -114,9 +108,3 @@ class RequestGuards:
                 raise
             await _error(path, 500, "INTERNAL", "internal error")(scope, receive, send)
 
-
-def _is_json_object(body: bytes) -> bool:
-    try:
-        return isinstance(json.loads(body), dict)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return False

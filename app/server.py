@@ -10,9 +10,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from app import db, web
+from app import db, graphiql, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import feed as feed_module
@@ -39,6 +40,15 @@ async def healthz(request: Request) -> JSONResponse:
         log.warning("health check failed: %s", type(exc).__name__)
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """Browser apps on KEYPLANE_CORS_ORIGINS may call keyplane with a bearer token (no cookies, so
+    no credentials mode); with none configured there is no CORS at all and browsers refuse."""
+    if not settings.cors_origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "Accept"], max_age=600)]
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
@@ -93,12 +103,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphiql/{path:path}", graphiql.asset, methods=["GET"]),
             Route("/documents/{name}.graphql", web.document, methods=["GET"]),
             Route("/", web.static, methods=["GET"]),
             Route("/ui/{path:path}", web.static, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog), Middleware(RequestGuards)],
+        middleware=[Middleware(AccessLog), *cors(settings), Middleware(RequestGuards)],
     )
     app.state.settings = settings
     app.state.clock = clock

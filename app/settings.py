@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -20,6 +23,16 @@ def _bool(env: dict, name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _origins(env: dict, name: str) -> tuple[str, ...]:
+    """Comma-separated origins (scheme://host[:port], as a browser sends them in Origin); no wildcard:
+    every browser app that may call keyplane is named by the operator."""
+    origins = tuple(part.strip().rstrip("/") for part in (env.get(name) or "").split(",") if part.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise SystemExit(f"keyplane: {name} takes origins like https://app.example.com, got {origin!r}")
+    return origins
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,8 @@ class Settings:
     log_level: str = "INFO"
     # a GraphQL document whose estimated result holds more objects is refused before it runs
     graphql_max_nodes: int = 20000
+    # browser apps on these origins may call keyplane (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -55,4 +70,5 @@ class Settings:
             statement_cache_size=_int(env, "KEYPLANE_DB_STATEMENT_CACHE_SIZE", 1024),
             log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
             graphql_max_nodes=_int(env, "KEYPLANE_GRAPHQL_MAX_NODES", 20000),
+            cors_origins=_origins(env, "KEYPLANE_CORS_ORIGINS"),
         )

@@ -1,10 +1,9 @@
 """Validation of data-plane request bodies: a clear BAD_REQUEST for anything malformed."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from decimal import Decimal
 
+from app import jsonbody
 from app.domain import money
 from app.domain.usage import (MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, has_control_characters,
                               parse_event)
@@ -30,16 +29,11 @@ class AuthorizeBody:
     request_id: str | None
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal)  # built once: this runs per request
-
-
 def json_object(body: bytes) -> dict:
-    """The decoded body. JSON numbers with a fraction or exponent become exact Decimals (never floats),
-    so a cost sent as 0.00001 is the amount the gateway wrote; NaN and Infinity become non-finite
-    Decimals, which every amount refuses."""
+    """The decoded body, through the decoder /graphql uses too (``app/jsonbody.py``: exact decimals)."""
     try:
-        data = _DECODER.decode(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = jsonbody.decode(body)
+    except jsonbody.NotJson:
         raise BadRequest("the body is not valid JSON: send a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
