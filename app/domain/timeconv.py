@@ -28,9 +28,17 @@ def checked_micros(moment: datetime) -> int:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise OutOfRange("a date-time needs a UTC offset")
     micros = to_micros(moment)
-    if not MIN_MICROS <= micros <= MAX_MICROS:
-        raise OutOfRange("date-times must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z")
+    if not representable(micros):
+        raise OutOfRange(RANGE_MESSAGE)
     return micros
+
+
+RANGE_MESSAGE = "date-times must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z"
+
+
+def representable(micros: int) -> bool:
+    """Whether a moment in micros can be shown as a date-time again (years 1 to 9999 in UTC)."""
+    return MIN_MICROS <= micros <= MAX_MICROS
 
 
 def from_micros(micros: int) -> datetime:

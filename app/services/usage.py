@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
-from app.domain.timeconv import to_micros
+from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.paging import Page, after_position, page_size
 from app.store import changes, keystate, sql
@@ -236,8 +236,13 @@ async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | No
     """
     from app.services.errors import ErrorCode, refuse
 
+    given_from = from_us is not None
     to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
     from_us = (to_us - 1) // DAY_US * DAY_US - 29 * DAY_US if from_us is None else from_us
+    if not representable(from_us):
+        raise refuse(ErrorCode.VALIDATION, "from" if given_from else "to", RANGE_MESSAGE)
+    if not representable(to_us):
+        raise refuse(ErrorCode.VALIDATION, "to", RANGE_MESSAGE)
     if from_us >= to_us:
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
