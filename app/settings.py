@@ -38,6 +38,12 @@ class Settings:
     # 0 disables asyncpg's statement cache (needed behind PgBouncer in transaction mode)
     statement_cache_size: int = 1024
     log_level: str = "INFO"
+    # when set, /metrics answers only to "Authorization: Bearer <this token>"; unset: open (bind privately)
+    metrics_token: str | None = None
+    # slow clients (app/slowclients.py): time to send a request's headers, and its body; open connections
+    header_timeout_ms: int = 10_000
+    body_timeout_ms: int = 30_000
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -52,4 +58,8 @@ class Settings:
             statement_timeout_ms=_int(env, "KEYPLANE_DB_STATEMENT_TIMEOUT_MS", 5000),
             statement_cache_size=_int(env, "KEYPLANE_DB_STATEMENT_CACHE_SIZE", 1024),
             log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
+            metrics_token=env.get("KEYPLANE_METRICS_TOKEN") or None,
+            header_timeout_ms=_int(env, "KEYPLANE_HEADER_TIMEOUT_MS", 10_000),
+            body_timeout_ms=_int(env, "KEYPLANE_BODY_TIMEOUT_MS", 30_000),
+            max_connections=_int(env, "KEYPLANE_MAX_CONNECTIONS", 1000),
         )
