@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
             await feed_module.prune(to_micros(clock.now()))
 
-    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping)
+    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
