@@ -106,6 +106,7 @@ def _serve(args, settings: Settings, clock) -> int:
 
     from app.logs import configure_logging
     from app.server import create_app
+    from app.slowclients import uvicorn_options
 
     configure_logging(settings.log_level)
     if not args.no_bootstrap:
@@ -122,7 +123,7 @@ def _serve(args, settings: Settings, clock) -> int:
             )
     app = create_app(settings, clock)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=10, lifespan="on")
+                timeout_graceful_shutdown=10, lifespan="on", **uvicorn_options(settings))
     return 0
 
 
