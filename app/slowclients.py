@@ -14,57 +14,66 @@ from __future__ import annotations
 import asyncio
 
 
+_HEADERS, _BODY, _APP = "headers", "body", "app"  # what the connection is waiting for
+
+
 class SlowClientGuard:
     """Mixed into uvicorn's HTTP protocol (httptools or h11): both keep ``loop``, ``transport`` and
     ``cycle`` (the current request, created when its headers are complete, whose ``more_body``
-    turns False once its body is complete), and call ``on_response_complete``."""
+    turns False once its body is complete), and call ``on_response_complete``.
+
+    Per request only two attributes are written; one timer per connection checks them, so the
+    guard costs the hot path no timer operations."""
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     _timer: asyncio.TimerHandle | None = None
+    _phase = _HEADERS
+    _since = 0.0  # loop time at which the current phase began
     _guarded_cycle: object = None  # the request whose headers were already seen
-    _reading_body = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._arm(self.header_timeout)
+        self._phase, self._since = _HEADERS, self.loop.time()
+        self._timer = self.loop.call_later(self.header_timeout, self._check)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         cycle = self.cycle
-        if cycle is None or self._timer is None:
+        if cycle is None:
             return
-        if cycle is not self._guarded_cycle:  # a new request's headers are complete: now its body
+        if cycle is not self._guarded_cycle:  # a new request's headers are complete
             self._guarded_cycle = cycle
-            self._reading_body = True
-            self._arm(self.body_timeout)
-        if self._reading_body and not cycle.more_body:  # all in: the application takes it from here
-            self._reading_body = False
-            self._disarm()
+            if cycle.more_body:
+                self._phase, self._since = _BODY, self.loop.time()
+            else:
+                self._phase = _APP
+        elif self._phase == _BODY and not cycle.more_body:  # all in: the application takes it from here
+            self._phase = _APP
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing():
-            self._reading_body = False
-            self._arm(self.header_timeout)  # the next request on this connection
+        self._phase, self._since = _HEADERS, self.loop.time()  # the next request on this connection
 
     def connection_lost(self, exc) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, self._too_slow)
-
-    def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        super().connection_lost(exc)
 
-    def _too_slow(self) -> None:
+    def _check(self) -> None:
         self._timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
+        if self.transport.is_closing():
+            return
+        if self._phase == _APP:
+            wait = self.header_timeout  # nothing is due from the client: look again later
+        else:
+            limit = self.header_timeout if self._phase == _HEADERS else self.body_timeout
+            wait = self._since + limit - self.loop.time()
+            if wait <= 0:
+                self.transport.close()
+                return
+        self._timer = self.loop.call_later(wait, self._check)
 
 
 def protocol_class(header_timeout_s: float, body_timeout_s: float) -> type[asyncio.Protocol]:
