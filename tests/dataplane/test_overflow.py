@@ -77,10 +77,8 @@ async def test_any_costs_in_any_batches_stop_exactly_at_the_ceiling(http, clock,
 
 @pytest.mark.parametrize("statement", [
     "UPDATE api_keys SET usage = usage + 9000000000000000000 WHERE id = ?",
-    "UPDATE api_keys SET usage = 1.5 WHERE id = ?",
     "UPDATE api_keys SET usage = -1 WHERE id = ?",
     "UPDATE api_keys SET all_time_limit = 9000000000000000001 WHERE id = ?",
-    "INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, 0, 0.5)",
     "INSERT INTO holds (key_id, request_id, amount, window_start, expires_at) VALUES (?, 'h', -5, NULL, 0)",
     "INSERT INTO usage_records (key_id, request_id, occurred_at, recorded_at, cost, source)"
     " VALUES (?, 'u', 0, 0, 9000000000000000001, 'CREDITS')",
@@ -93,3 +91,19 @@ async def test_the_database_refuses_amounts_that_are_not_integers_in_range(acme,
     assert "range" in str(raised.value).lower() or "check" in str(raised.value).lower()
     row = await sql.fetch_one(sql.client(), "SELECT usage, all_time_limit FROM api_keys WHERE id = ?", [key_id])
     assert (row["usage"], row["all_time_limit"]) == (1, None)
+
+
+@pytest.mark.parametrize("statement, read", [
+    ("UPDATE api_keys SET usage = 1.5 WHERE id = ?", "SELECT usage AS amount FROM api_keys WHERE id = ?"),
+    ("INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, 0, 0.5)",
+     "SELECT usage AS amount FROM usage_windows WHERE key_id = ?"),
+])
+async def test_no_amount_is_ever_stored_as_anything_but_an_integer(acme, statement, read):
+    """SQLite refuses the write (its columns would take a REAL); PostgreSQL's BIGINT casts it to an integer."""
+    key_id = decode_as("ApiKey", (await create_key(acme))["apiKey"]["id"])
+    try:
+        await sql.execute(sql.client(), statement, [key_id])
+    except Exception as exc:
+        assert "range" in str(exc).lower()
+    for row in await sql.fetch(sql.client(), read, [key_id]):
+        assert type(row["amount"]) is int
