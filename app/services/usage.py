@@ -122,10 +122,10 @@ def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_bef
         if pair not in inserted:
             continue
         key_id, cost = pair[0], events[index].cost
-        if overflows(usage[key_id], cost):
+        if overflows(usage.get(key_id, 0), cost):
             over.add(pair)
         else:
-            usage[key_id] += cost
+            usage[key_id] = usage.get(key_id, 0) + cost
     return over
 
 
