@@ -121,6 +121,7 @@ async def bootstrap(clock) -> tuple[str, str] | None:
 def _serve(args, settings: Settings, clock) -> int:
     from app.logs import configure_logging
     from app.server import create_app
+    from app.slowclients import uvicorn_options
 
     configure_logging(settings.log_level)
     if not args.no_bootstrap:
@@ -135,7 +136,7 @@ def _serve(args, settings: Settings, clock) -> int:
                 flush=True,
             )
     options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
-                   timeout_graceful_shutdown=10, lifespan="on")
+                   timeout_graceful_shutdown=10, lifespan="on", **uvicorn_options(settings))
     if args.workers == 1:
         AnnouncingServer(uvicorn.Config(create_app(settings, clock), **options), graphiql=settings.graphiql).run()
         return 0

@@ -28,6 +28,11 @@ class TooLarge(Exception):
     pass
 
 
+class ClientGone(Exception):
+    """The connection closed before the whole body arrived (e.g. a slow client timed out): a partial
+    body must never reach a handler."""
+
+
 class RequestGuards:
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
         self.app = app
@@ -56,6 +61,8 @@ class RequestGuards:
         except TooLarge:
             await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
             return
+        except ClientGone:
+            return
         scope["keyplane.body"] = body  # handlers that know it skip reading the body again
         sent = False
 
@@ -73,7 +80,7 @@ class RequestGuards:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise ClientGone()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:

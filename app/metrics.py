@@ -4,12 +4,13 @@ Each app gets its own registry, so two apps in one process (tests) never share c
 """
 from __future__ import annotations
 
+import hmac
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -58,10 +59,22 @@ class _Timer:
         self.histogram.observe(time.perf_counter() - self.started)
 
 
-def endpoint(metrics: Metrics, cache, feed):
+def authorized(token: str | None, header: str | None) -> bool:
+    """With KEYPLANE_METRICS_TOKEN set, the scraper must send it as a bearer token (compared in
+    constant time, so its timing tells nothing about the token); unset, /metrics is open."""
+    if token is None:
+        return True
+    scheme, _, given = (header or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def endpoint(metrics: Metrics, cache, feed, token: str | None = None):
     last = {"hits": 0, "misses": 0}
 
     async def render(request: Request) -> Response:
+        if not authorized(token, request.headers.get("authorization")):
+            return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": "/metrics needs its bearer token"}},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
         # cache counters are plain ints on the hot path; fold them in when scraped
         metrics.cache_lookups.labels("hit").inc(cache.hits - last["hits"])
         metrics.cache_lookups.labels("miss").inc(cache.misses - last["misses"])

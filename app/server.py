@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
             await feed_module.prune(to_micros(clock.now()))
 
-    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping)
+    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed), methods=["GET"]),
+            Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed, settings.metrics_token), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphiql/{path:path}", graphiql.asset, methods=["GET"]),
             Route("/documents/{name}.graphql", web.document, methods=["GET"]),

@@ -55,6 +55,12 @@ class Settings:
     graphql_max_nodes: int = 20000
     # browser apps on these origins may call keyplane (CORS); none by default
     cors_origins: tuple[str, ...] = ()
+    # when set, /metrics answers only to "Authorization: Bearer <this token>"; unset: open (bind privately)
+    metrics_token: str | None = None
+    # slow clients (app/slowclients.py): time to send a request's headers, and its body; open connections
+    header_timeout_ms: int = 10_000
+    body_timeout_ms: int = 30_000
+    max_connections: int = 1000
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -71,4 +77,8 @@ class Settings:
             log_level=(env.get("KEYPLANE_LOG_LEVEL") or "INFO").upper(),
             graphql_max_nodes=_int(env, "KEYPLANE_GRAPHQL_MAX_NODES", 20000),
             cors_origins=_origins(env, "KEYPLANE_CORS_ORIGINS"),
+            metrics_token=env.get("KEYPLANE_METRICS_TOKEN") or None,
+            header_timeout_ms=_int(env, "KEYPLANE_HEADER_TIMEOUT_MS", 10_000),
+            body_timeout_ms=_int(env, "KEYPLANE_BODY_TIMEOUT_MS", 30_000),
+            max_connections=_int(env, "KEYPLANE_MAX_CONNECTIONS", 1000),
         )

@@ -14,6 +14,10 @@ WEB_ROOT = Path(__file__).resolve().parent / "web"
 GRAPHQL_ROOT = Path(__file__).resolve().parent.parent / "graphql"
 _SPREAD = re.compile(r"\.\.\.\s*([A-Z]\w*)")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
+# what a file under app/web/ may be called: segments start with a letter or digit (so never "." or
+# ".."), plain ASCII, bounded; anything else (NUL, backslashes, encodings, overlong names) is a 404
+# before the file system sees it
+_STATIC_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,3}")
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".json": "application/json"}
 _SECURITY_HEADERS = {
@@ -53,8 +57,20 @@ async def document(request: Request) -> Response:
 
 async def static(request: Request) -> Response:
     """index.html at "/", other files by name; nothing outside app/web/."""
-    relative = request.path_params.get("path") or "index.html"
-    target = (WEB_ROOT / relative).resolve()
-    if WEB_ROOT.resolve() not in target.parents or not target.is_file() or target.suffix not in _TYPES:
+    target = _served_file(request.path_params.get("path") or "index.html")
+    if target is None:
         return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, status_code=404)
     return FileResponse(target, media_type=_TYPES[target.suffix], headers=_SECURITY_HEADERS)
+
+
+def _served_file(relative: str) -> Path | None:
+    """The file under app/web/ that ``relative`` names, or None: never a path outside it."""
+    if not _STATIC_PATH.fullmatch(relative):
+        return None
+    try:
+        target = (WEB_ROOT / relative).resolve()  # a symlink may still point elsewhere: checked below
+        if WEB_ROOT.resolve() not in target.parents or target.suffix not in _TYPES or not target.is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    return target

@@ -18,7 +18,7 @@ from app.dataplane.parsing import AuthorizeBody
 from app.domain import decision, ids, secrets
 from app.domain.timeconv import to_micros
 from app.services import catalog
-from app.store import changes, keystate
+from app.store import changes, keystate, sql
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,14 @@ class Answer:
         return body
 
 
-LIMIT_CODES = (decision.USAGE_EXCEEDED, decision.PERIOD_USAGE_EXCEEDED)
+STATUS_CODES = (decision.NOT_FOUND, decision.EXPIRED, decision.DISABLED)
 
 
 async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: int) -> Answer:
+    """Without a ``requestId``: the cache answers, no database round trip (the hot path). With one,
+    what the store knows of it is an input of the decision: a settled id is refused
+    (DUPLICATE_REQUEST_ID), a held one is not held twice. A soft check with a request id pays one
+    indexed read for that; a hold reads it under the key's lock with the counters."""
     now_us = to_micros(clock.now())
     request = decision.Request(body.model, body.provider, body.estimated_cost)
     current_catalog = await catalog.current()
@@ -51,26 +55,27 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     if entry is None:
         return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
     snapshot = entry.snapshot
-    verdict = decision.decide(snapshot, entry.counters(now_us), request, current_catalog, now_us,
-                              entry.iam_verdict(current_catalog, body.model, body.provider))
-    unlimited = snapshot.all_time_limit is None and snapshot.recurring_amount is None
-    if body.estimated_cost is None or body.request_id is None or unlimited:
-        # nothing to hold (or nothing to hold against): the cache answers, no database round trip
-        if verdict.allowed:
-            cache.touch(snapshot.key_id, now_us)
-        return Answer(verdict, snapshot.key_id, snapshot.project_id)
-    if not verdict.allowed and verdict.code not in LIMIT_CODES:
-        # status and IAM refusals do not depend on counters: no need to lock anything
-        return Answer(verdict, snapshot.key_id, snapshot.project_id)
-    return await _authorize_with_hold(cache, snapshot, body, request, current_catalog, now_us, hold_seconds)
+    counters = entry.counters(now_us)
+    rules_verdict = entry.iam_verdict(current_catalog, body.model, body.provider)
+    verdict = decision.decide(snapshot, counters, request, current_catalog, now_us, rules_verdict)
+    if body.request_id is not None and verdict.code not in STATUS_CODES:
+        unlimited = snapshot.all_time_limit is None and snapshot.recurring_amount is None
+        if body.estimated_cost is not None and not unlimited and verdict.code != decision.FORBIDDEN:
+            return await _authorize_with_hold(cache, snapshot, body, request, current_catalog, now_us, hold_seconds)
+        # nothing to hold (or nothing to hold against, or IAM refuses): only the id's state is needed
+        state = await keystate.request_state(sql.client(), snapshot.key_id, body.request_id, now_us)
+        verdict = decision.decide(snapshot, counters, request, current_catalog, now_us, rules_verdict, state)
+    if verdict.allowed:
+        cache.touch(snapshot.key_id, now_us)
+    return Answer(verdict, snapshot.key_id, snapshot.project_id)
 
 
 async def _authorize_with_hold(cache: KeyCache, snapshot, body, request, current_catalog, now_us: int,
                                hold_seconds: int) -> Answer:
     """Decide on fresh counters under the key's lock, and hold the estimate when allowed.
 
-    A request id that already holds budget, or whose usage is already recorded, is not held
-    twice: a retried authorization gets the same answer without reserving more.
+    A request id that already holds budget is not held twice (a retried authorization gets the
+    same answer), and one whose usage is already recorded is refused: decide() sees both.
     """
     held = False
     async with in_transaction() as tx:
@@ -78,23 +83,14 @@ async def _authorize_with_hold(cache: KeyCache, snapshot, body, request, current
         if row is None:
             return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
         snapshot = keystate.snapshot_from(row, snapshot.rules)
-        counters, window_start, seen = await keystate.counters_under_lock(tx, row, now_us, body.request_id)
-        if seen:
-            # its budget is already counted: only status and IAM can refuse it now
-            verdict = decision.decide(
-                snapshot, decision.Counters(), decision.Request(body.model, body.provider), current_catalog, now_us
-            )
-            if verdict.allowed:
-                verdict = decision.Decision(True, decision.VALID, "already authorized: its estimate is held once",
-                                            allowed_providers=verdict.allowed_providers)
-        else:
-            verdict = decision.decide(snapshot, counters, request, current_catalog, now_us)
-            if verdict.allowed:
-                expires_at = now_us + hold_seconds * 1_000_000
-                await keystate.take_hold(tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start, expires_at)
-                # other instances answer soft checks from their caches: they must count this hold too
-                await changes.emit(tx, changes.KEY, snapshot.key_id, now_us)
-                held = True
+        counters, window_start, state = await keystate.counters_under_lock(tx, row, now_us, body.request_id)
+        verdict = decision.decide(snapshot, counters, request, current_catalog, now_us, state=state)
+        if verdict.allowed and state is decision.RequestState.NEW:
+            expires_at = now_us + hold_seconds * 1_000_000
+            await keystate.take_hold(tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start, expires_at)
+            # other instances answer soft checks from their caches: they must count this hold too
+            await changes.emit(tx, changes.KEY, snapshot.key_id, now_us)
+            held = True
     if verdict.allowed:
         cache.touch(snapshot.key_id, now_us)
     if held:

@@ -5,6 +5,9 @@ reads the rows after the last one it saw, every ``poll_interval_ms``, and hands 
 same listeners that local writes notify at once. On PostgreSQL, sequence numbers can
 become visible out of order (a transaction that took seq 10 may commit after the one that
 took 11), so numbers skipped over are re-checked for a while before they are given up.
+That holds at start too: an instance does not begin at ``MAX(seq)`` (a lower number still in
+flight would never be applied there) but after the newest row older than the hole patience, so
+every number above it is either read or re-checked as a hole.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import asyncio
 import logging
 import time
 
+from app.domain.timeconv import to_micros
 from app.store import changes, sql
 
 log = logging.getLogger("keyplane.feed")
@@ -21,8 +25,10 @@ KEEP_CHANGES_US = 3600 * 1_000_000  # rows older than this are pruned
 
 
 class ChangeFeed:
-    def __init__(self, interval_ms: int, on_tick=None) -> None:
+    def __init__(self, interval_ms: int, on_tick=None, clock=None) -> None:
+        """``clock``: the one the writers stamp ``changes.at`` with (the app's); default: the system's."""
         self.interval = interval_ms / 1000
+        self.clock = clock
         self.last_seq = 0
         self.holes: dict[int, float] = {}
         self.on_tick = on_tick
@@ -31,9 +37,18 @@ class ChangeFeed:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        row = await sql.fetch_one(sql.client(), "SELECT MAX(seq) AS seq FROM changes")
-        self.last_seq = (row or {}).get("seq") or 0
+        self.last_seq = await self.start_position()
         self._task = asyncio.create_task(self._run())
+
+    async def start_position(self) -> int:
+        """The newest seq whose row is older than the hole patience: every transaction that took a lower
+        number has had that long to commit, as for holes later on. Rows above it are applied once more
+        (harmless: applying a change only drops cache entries) and numbers missing above it become
+        holes. Without such a row (a young database), from the beginning."""
+        now_us = to_micros(self.clock.now()) if self.clock is not None else int(time.time() * 1_000_000)
+        cutoff = now_us - int(HOLE_PATIENCE_S * 1_000_000)
+        row = await sql.fetch_one(sql.client(), "SELECT MAX(seq) AS seq FROM changes WHERE at <= ?", [cutoff])
+        return (row or {}).get("seq") or 0
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -85,4 +100,7 @@ class ChangeFeed:
 
 
 async def prune(now_us: int) -> None:
-    await sql.execute(sql.client(), "DELETE FROM changes WHERE at < ?", [now_us - KEEP_CHANGES_US])
+    """Drop rows older than an hour, but keep the newest: an instance starting later begins after it
+    (ChangeFeed.start_position), so a number taken just above it but not yet committed is still caught."""
+    await sql.execute(sql.client(), "DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)",
+                      [now_us - KEEP_CHANGES_US])

@@ -10,6 +10,7 @@ from app.domain.usage import (MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clea
 
 MAX_MODEL_LENGTH = 200
 MAX_KEY_LENGTH = 200
+PER_EVENT_CODES = ("NOT_FOUND", "VALIDATION")  # errors that fail one event, not the whole body
 
 
 class BadRequest(ValueError):
@@ -81,7 +82,7 @@ class UsageBody:
 
 def parse_usage(body: bytes) -> UsageBody:
     """A single event or {"events": [...]}; a malformed event refuses the whole body (nothing recorded),
-    an event for an unknown key id is kept as that event's own error."""
+    an event for an unknown key id or with an ``occurredAt`` out of range is kept as that event's own error."""
     data = json_object(body)
     batch = "events" in data
     raw_events = data["events"] if batch else [data]
@@ -96,7 +97,7 @@ def parse_usage(body: bytes) -> UsageBody:
         try:
             events.append(parse_event(raw))
         except EventError as exc:
-            if exc.code != "NOT_FOUND":
+            if exc.code not in PER_EVENT_CODES:
                 raise BadRequest(f"events[{index}]: {exc.message}" if batch else exc.message) from None
             events.append(exc)
     return UsageBody(events, batch)

@@ -1,11 +1,13 @@
 """The one authorize decision: pure, so every rule of the data plane lives here once.
 
 Order of checks: the key (NOT_FOUND), its status (EXPIRED over DISABLED, as the status is
-shown everywhere), IAM rules (FORBIDDEN), the all-time limit (USAGE_EXCEEDED), the current
-window (PERIOD_USAGE_EXCEEDED).
+shown everywhere), the request id (DUPLICATE_REQUEST_ID once its usage is recorded), IAM
+rules (FORBIDDEN), then, unless the request id already holds budget, the all-time limit
+(USAGE_EXCEEDED) and the current window (PERIOD_USAGE_EXCEEDED).
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from app.domain import iam
@@ -20,6 +22,15 @@ EXPIRED = "EXPIRED"
 FORBIDDEN = "FORBIDDEN"
 USAGE_EXCEEDED = "USAGE_EXCEEDED"
 PERIOD_USAGE_EXCEEDED = "PERIOD_USAGE_EXCEEDED"
+DUPLICATE_REQUEST_ID = "DUPLICATE_REQUEST_ID"
+
+
+class RequestState(enum.Enum):
+    """What the store knows of the request's ``requestId``."""
+
+    NEW = "new"          # no request id, or one not seen yet
+    HELD = "held"        # an open hold already counts its estimate: a retry must not count it twice
+    SETTLED = "settled"  # its usage is recorded: authorizing it again would be a request never billed
 
 
 @dataclass(frozen=True)
@@ -78,9 +89,10 @@ def _refusal(what: str, limit: int, used: int, held: int, estimate: int | None, 
 
 
 def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, catalog: Catalog, now_us: int,
-           rules_verdict: iam.IamDecision | None = None) -> Decision:
+           rules_verdict: iam.IamDecision | None = None, state: RequestState = RequestState.NEW) -> Decision:
     """``rules_verdict``: the IAM verdict for this request when the caller already has it (the
-    data plane memoizes it per key and catalog); otherwise it is evaluated here."""
+    data plane memoizes it per key and catalog); otherwise it is evaluated here. ``state``: what
+    is known of the request id (NEW when there is none)."""
     if snapshot is None:
         return Decision(False, NOT_FOUND, "unknown or deleted API key")
     status = key_status(snapshot.enabled, snapshot.expires_at, now_us)
@@ -88,11 +100,17 @@ def decide(snapshot: KeySnapshot | None, counters: Counters, request: Request, c
         return Decision(False, EXPIRED, "this API key has expired: reactivate it with a new TTL")
     if status is KeyStatus.DISABLED:
         return Decision(False, DISABLED, "this API key is disabled: enable it to use it again")
+    if state is RequestState.SETTLED:
+        return Decision(False, DUPLICATE_REQUEST_ID,
+                        "this requestId's usage is already recorded: send a new requestId for a new request")
     verdict = rules_verdict or iam.evaluate(snapshot.rules, catalog, request.model, request.provider)
     if not verdict.allowed:
         return Decision(False, FORBIDDEN, verdict.message, rule_id=verdict.rule_id,
                         allowed_providers=verdict.allowed_providers)
     providers = verdict.allowed_providers
+    if state is RequestState.HELD:
+        # its estimate is already counted in the limits: a retry gets the same answer, held once
+        return Decision(True, VALID, "already authorized: its estimate is held once", allowed_providers=providers)
     if snapshot.all_time_limit is not None and not within_limit(
         counters.usage, counters.held, request.estimated_cost, snapshot.all_time_limit
     ):

@@ -12,6 +12,9 @@ from decimal import Decimal
 
 NANOS_PER_DOLLAR = 10**9
 MAX_AMOUNT_NANOS = 10**9 * NANOS_PER_DOLLAR  # 1,000,000,000 dollars
+# The most a key's all-time usage may reach: 9,000,000,000 dollars, below BIGINT's 9.22e18 nanos, so
+# sums in SQL never overflow (PostgreSQL would fail, SQLite would silently turn them into floats).
+MAX_USAGE_NANOS = 9 * 10**9 * NANOS_PER_DOLLAR
 
 _MAX_DOLLARS = MAX_AMOUNT_NANOS // NANOS_PER_DOLLAR
 _NANO = Decimal("1E-9")

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain import ids, money
-from app.domain.timeconv import to_micros
+from app.domain.timeconv import OutOfRange, checked_micros
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_REQUEST_ID_LENGTH = 128
 MAX_LABEL_LENGTH = 200
+OCCURRED_AT_SLACK_US = 5 * 60 * 1_000_000  # clocks of gateways and keyplane may differ by this much
 
 
 class UsageSource(str, enum.Enum):
@@ -73,7 +74,24 @@ def _occurred_at(raw) -> int | None:
         raise EventError("BAD_REQUEST", "occurredAt must be an ISO 8601 date-time with an offset") from None
     if moment.tzinfo is None:
         raise EventError("BAD_REQUEST", "occurredAt needs a UTC offset, e.g. 2026-01-31T10:00:00Z")
-    return to_micros(moment)
+    try:
+        return checked_micros(moment)
+    except OutOfRange:
+        raise EventError("VALIDATION", OCCURRED_AT_MESSAGE) from None
+
+
+OCCURRED_AT_MESSAGE = "occurredAt must lie between 5 minutes before the key was created and 5 minutes after now"
+
+
+def occurred_at_allowed(occurred_at_us: int, key_created_us: int, now_us: int) -> bool:
+    """The contract's window for ``occurredAt``: a request cannot happen before its key existed nor in
+    the future, give or take clock skew."""
+    return key_created_us - OCCURRED_AT_SLACK_US <= occurred_at_us <= now_us + OCCURRED_AT_SLACK_US
+
+
+def overflows(usage: int, cost: int) -> bool:
+    """Whether recording ``cost`` would take a key's all-time usage past the most it may reach (LIMIT_OVERFLOW)."""
+    return usage + cost > money.MAX_USAGE_NANOS
 
 
 def parse_event(raw) -> UsageEvent:
@@ -91,6 +109,7 @@ def parse_event(raw) -> UsageEvent:
         source = UsageSource(source_raw)
     except ValueError:
         raise EventError("BAD_REQUEST", "source must be CREDITS or PROVIDER_KEY") from None
+    occurred_at = raw.get("occurredAt")
     raw_key_id = raw.get("keyId")
     if raw_key_id is None:
         raise EventError("BAD_REQUEST", "keyId is required")
@@ -99,6 +118,11 @@ def parse_event(raw) -> UsageEvent:
     key_id = ids.decode_as("ApiKey", raw_key_id)
     if key_id is None:
         raise EventError("NOT_FOUND", "no API key has this keyId", request_id)
+    try:
+        occurred_at = _occurred_at(occurred_at)
+    except EventError as exc:
+        exc.request_id = request_id
+        raise
     return UsageEvent(
         key_id=key_id,
         request_id=request_id,
@@ -106,5 +130,5 @@ def parse_event(raw) -> UsageEvent:
         model=_label(raw.get("model"), "model"),
         provider=_label(raw.get("provider"), "provider"),
         source=source,
-        occurred_at=_occurred_at(raw.get("occurredAt")),
+        occurred_at=occurred_at,
     )

@@ -14,8 +14,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.domain.cursors import encode_cursor
-from app.domain.timeconv import to_micros
-from app.domain.usage import UsageEvent
+from app.domain.money import MAX_USAGE_NANOS, format_nanos
+from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
+from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.paging import Page, after_position, page_size
 from app.store import changes, keystate, sql
 
@@ -30,13 +31,14 @@ class EventResult:
     error_message: str | None = None
 
 
-async def _existing_keys(key_ids: list[int]) -> set[int]:
+async def _existing_keys(key_ids: list[int]) -> dict[int, int]:
+    """Key id -> when it was created (micros), for the keys that exist."""
     if not key_ids:
-        return set()
+        return {}
     rows = await sql.fetch(
-        sql.client(), f"SELECT id FROM api_keys WHERE id IN ({', '.join('?' for _ in key_ids)})", key_ids
+        sql.client(), f"SELECT id, created_at FROM api_keys WHERE id IN ({', '.join('?' for _ in key_ids)})", key_ids
     )
-    return {row["id"] for row in rows}
+    return {row["id"]: row["created_at"] for row in rows}
 
 
 async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
@@ -59,18 +61,24 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     for index, event in enumerate(events):
         if event.key_id not in known:
             results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
+        elif event.occurred_at is not None and not occurred_at_allowed(event.occurred_at, known[event.key_id], now_us):
+            results[index] = EventResult(event.request_id, False, "VALIDATION", OCCURRED_AT_MESSAGE)
         elif (event.key_id, event.request_id) in fresh:
             results[index] = EventResult(event.request_id, False)
         else:
             fresh[(event.key_id, event.request_id)] = index
     inserted: set[tuple[int, str]] = set()
+    overflowed: set[tuple[int, str]] = set()
     if fresh:
         async with in_transaction() as tx:
             # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
             # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
             # transaction takes the write lock at its first statement
+            usage_before: dict[int, int] = {}
             for key_id in sorted({key_id for key_id, _ in fresh}):
-                await sql.execute(tx, "UPDATE api_keys SET usage = usage WHERE id = ?", [key_id])
+                row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
+                if row is not None:
+                    usage_before[key_id] = row["usage"]
             # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
             pending = [events[fresh[pair]] for pair in sorted(fresh)]
             for start in range(0, len(pending), _CHUNK):
@@ -88,25 +96,58 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
                     ],
                 )
                 inserted.update((row["key_id"], row["request_id"]) for row in rows)
+            overflowed = _overflowing(events, fresh, inserted, usage_before)
+            await _unrecord(tx, overflowed)
+            inserted -= overflowed
             await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
         for key_id in {key_id for key_id, _ in inserted}:
             changes.applied_locally(changes.KEY, key_id)
     for pair, index in fresh.items():
-        results[index] = EventResult(events[index].request_id, pair in inserted)
+        if pair in overflowed:
+            results[index] = EventResult(
+                events[index].request_id, False, "LIMIT_OVERFLOW",
+                f"recording this cost would take the key's all-time usage past {format_nanos(MAX_USAGE_NANOS)}",
+            )
+        else:
+            results[index] = EventResult(events[index].request_id, pair in inserted)
     return results  # type: ignore[return-value]
 
 
-async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
-    """Per key, in id order: the all-time total (which locks the key's row), its current window, its settled holds.
+def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_before: dict[int, int]) -> set:
+    """The newly inserted events that would take their key past the most usage may reach, in batch order:
+    each one fails alone, and later (smaller) events of the batch may still fit."""
+    usage = dict(usage_before)
+    over: set[tuple[int, str]] = set()
+    for pair, index in sorted(fresh.items(), key=lambda item: item[1]):
+        if pair not in inserted:
+            continue
+        key_id, cost = pair[0], events[index].cost
+        if overflows(usage.get(key_id, 0), cost):
+            over.add(pair)
+        else:
+            usage[key_id] = usage.get(key_id, 0) + cost
+    return over
 
-    The window is computed from the limit columns returned by that locking update, so a recurring
-    limit changed at the same moment is seen either entirely before or entirely after this batch.
+
+async def _unrecord(tx, pairs: set) -> None:
+    """Take back the usage rows of events refused after their insert (rare: only at the usage ceiling)."""
+    for key_id, request_id in sorted(pairs):
+        await sql.execute(tx, "DELETE FROM usage_records WHERE key_id = ? AND request_id = ?", [key_id, request_id])
+
+
+async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
+    """Per key, in id order: the all-time total (which locks the key's row), its settled holds, its windows.
+
+    Usage that settles an open hold counts toward the window the hold was taken in (the request
+    was authorized against that window); other usage toward the window current now. The current
+    window is computed from the limit columns returned by the locking update, so a recurring limit
+    changed at the same moment is seen either entirely before or entirely after this batch.
     """
     per_key: dict[int, int] = defaultdict(int)
-    settled: dict[int, list[str]] = defaultdict(list)
+    by_key: dict[int, list[UsageEvent]] = defaultdict(list)
     for event in recorded:
         per_key[event.key_id] += event.cost
-        settled[event.key_id].append(event.request_id)
+        by_key[event.key_id].append(event)
     for key_id in sorted(per_key):
         row = await sql.fetch_one(
             tx,
@@ -115,21 +156,19 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
             " WHERE id = ? RETURNING recurring_amount, recurring_value, recurring_unit, recurring_anchor",
             [per_key[key_id], now_us, now_us, key_id],
         )
-        start = None if row is None else keystate.window_start_of(row, now_us)
-        if start is not None:
+        current = None if row is None else keystate.window_start_of(row, now_us)
+        hold_windows = await _settle_holds(tx, key_id, [e.request_id for e in by_key[key_id]], now_us)
+        per_window: dict[int, int] = defaultdict(int)
+        for event in by_key[key_id]:
+            start = hold_windows[event.request_id] if event.request_id in hold_windows else current
+            if start is not None:
+                per_window[start] += event.cost
+        for start in sorted(per_window):
             await sql.execute(
                 tx,
                 "INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, ?, ?)"
                 " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage",
-                [key_id, start, per_key[key_id]],
-            )
-        request_ids = settled[key_id]
-        for offset in range(0, len(request_ids), _CHUNK):
-            part = request_ids[offset:offset + _CHUNK]
-            await sql.execute(
-                tx,
-                f"DELETE FROM holds WHERE key_id = ? AND request_id IN ({', '.join('?' for _ in part)})",
-                [key_id, *part],
+                [key_id, start, per_window[start]],
             )
         await changes.emit(tx, changes.KEY, key_id, now_us)
 
@@ -150,6 +189,21 @@ def records_page_args(first: int | None, after: str | None) -> tuple[int, tuple[
     """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
     GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
     return page_size(first), after_position("u", after, 2)
+async def _settle_holds(tx, key_id: int, request_ids: list[str], now_us: int) -> dict[str, int | None]:
+    """Delete the holds these usage events settle; returns request id -> the window start each open
+    (unexpired) hold counted against. An expired hold no longer reserved anything: its usage is
+    like usage without a hold."""
+    windows: dict[str, int | None] = {}
+    for offset in range(0, len(request_ids), _CHUNK):
+        part = request_ids[offset:offset + _CHUNK]
+        rows = await sql.fetch(
+            tx,
+            f"DELETE FROM holds WHERE key_id = ? AND request_id IN ({', '.join('?' for _ in part)})"
+            " RETURNING request_id, window_start, expires_at",
+            [key_id, *part],
+        )
+        windows.update((r["request_id"], r["window_start"]) for r in rows if r["expires_at"] > now_us)
+    return windows
 
 
 async def records_page(key_id: int, first: int | None, after: str | None) -> Page[dict]:
@@ -194,8 +248,13 @@ def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[
     also runs this before any resolver, see schema/arguments.py)."""
     from app.services.errors import ErrorCode, refuse
 
+    given_from = from_us is not None
     to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
     from_us = (to_us - 1) // DAY_US * DAY_US - 29 * DAY_US if from_us is None else from_us
+    if not representable(from_us):
+        raise refuse(ErrorCode.VALIDATION, "from" if given_from else "to", RANGE_MESSAGE)
+    if not representable(to_us):
+        raise refuse(ErrorCode.VALIDATION, "to", RANGE_MESSAGE)
     if from_us >= to_us:
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:

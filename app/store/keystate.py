@@ -1,7 +1,7 @@
 """What the data plane reads and writes about one key, as explicit SQL (both backends)."""
 from __future__ import annotations
 
-from app.domain.decision import Counters, KeySnapshot
+from app.domain.decision import Counters, KeySnapshot, RequestState
 from app.services import iam, periods
 from app.store import sql
 
@@ -45,9 +45,25 @@ def window_start_of(row: dict, now_us: int) -> int | None:
     return periods.current_bounds(row["recurring_anchor"], window, now_us).start_us
 
 
-async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> tuple[Counters, int | None, bool]:
-    """Usage and open (unexpired) holds of a key, all-time and in its current window, and whether
-    this request id already holds budget or has its usage recorded: one round trip."""
+_SEEN = ("(SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?) AS held_ids,"
+         " (SELECT COUNT(*) FROM usage_records WHERE key_id = ? AND request_id = ?) AS settled_ids")
+
+
+def _state(found: dict) -> RequestState:
+    if int(found["settled_ids"]):
+        return RequestState.SETTLED
+    return RequestState.HELD if int(found["held_ids"]) else RequestState.NEW
+
+
+async def request_state(conn, key_id: int, request_id: str, now_us: int) -> RequestState:
+    """Whether a request id holds budget or has its usage recorded: two unique-index look-ups, one round trip."""
+    found = await sql.fetch_one(conn, f"SELECT {_SEEN}", [key_id, request_id, now_us, key_id, request_id])
+    return _state(found)
+
+
+async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> tuple[Counters, int | None, RequestState]:
+    """Usage and open (unexpired) holds of a key, all-time and in its current window, and what is
+    known of this request id (held, settled): one round trip."""
     start = window_start_of(row, now_us)
     key_id = row["id"]
     window = "0 AS window_held, 0 AS window_usage"
@@ -61,14 +77,12 @@ async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> 
     found = await sql.fetch_one(
         conn,
         "SELECT (SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ?) AS held, "
-        + window
-        + ", (SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?)"
-        " + (SELECT COUNT(*) FROM usage_records WHERE key_id = ? AND request_id = ?) AS seen",
+        + window + ", " + _SEEN,
         params,
     )
     counters = Counters(usage=row["usage"], held=int(found["held"]), window_usage=int(found["window_usage"]),
                         window_held=int(found["window_held"]))
-    return counters, start, int(found["seen"]) > 0
+    return counters, start, _state(found)
 
 
 async def take_hold(conn, key_id: int, request_id: str, amount: int, window_start: int | None, expires_at: int) -> None:

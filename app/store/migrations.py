@@ -9,7 +9,7 @@ once apply each migration exactly once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +27,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    per_dialect: dict = field(default_factory=dict)  # dialect -> statements run after the portable ones
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -142,6 +143,57 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
 )
 
+
+# --- amounts stay integers within range, whatever path writes them --------------------------
+# Every amount (nanos) lies in [0, 9e18]: below BIGINT's limit, so a sum in SQL cannot overflow
+# (PostgreSQL would fail the statement; SQLite would silently store a float). The data plane
+# refuses such events first (LIMIT_OVERFLOW); these checks are the backstop for every other path.
+_MAX_AMOUNT = 9_000_000_000_000_000_000
+_AMOUNTS = {  # table -> (column, nullable)
+    "api_keys": (("usage", False), ("all_time_limit", True), ("recurring_amount", True)),
+    "usage_windows": (("usage", False),),
+    "usage_records": (("cost", False),),
+    "holds": (("amount", False),),
+}
+
+
+def _postgres_amount_checks() -> tuple[str, ...]:
+    """CHECK constraints; NOT VALID so a deploy does not scan big tables under a lock (BIGINT
+    columns already hold integers only; new and updated rows are checked)."""
+    statements = []
+    for table, columns in _AMOUNTS.items():
+        condition = " AND ".join(
+            (f"({name} IS NULL OR {name} BETWEEN 0 AND {_MAX_AMOUNT})" if nullable else f"{name} BETWEEN 0 AND {_MAX_AMOUNT}")
+            for name, nullable in columns
+        )
+        statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {table}_amounts_in_range CHECK ({condition}) NOT VALID")
+    return tuple(statements)
+
+
+def _sqlite_amount_checks() -> tuple[str, ...]:
+    """SQLite cannot add a CHECK to an existing table (short of rebuilding it): triggers refuse any
+    write whose amount is not an integer (``typeof``: an overflowed sum becomes a REAL) or out of range."""
+    statements = []
+    for table, columns in _AMOUNTS.items():
+        bad = " OR ".join(
+            f"(NEW.{name} IS NOT NULL AND (typeof(NEW.{name}) != 'integer' OR NEW.{name} < 0 OR NEW.{name} > {_MAX_AMOUNT}))"
+            for name, _ in columns
+        )
+        for event in ("INSERT", "UPDATE"):
+            statements.append(
+                f"CREATE TRIGGER {table}_amounts_on_{event.lower()} BEFORE {event} ON {table} WHEN {bad}"
+                f" BEGIN SELECT RAISE(ABORT, '{table}: amount out of range'); END"
+            )
+    return tuple(statements)
+
+
+MIGRATIONS += (
+    Migration(4, "amounts are integers within range", (), {
+        "postgres": _postgres_amount_checks(),
+        "sqlite": _sqlite_amount_checks(),
+    }),
+)
+
 LATEST = MIGRATIONS[-1].version
 _CREATE_VERSIONS = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)"""
@@ -168,7 +220,7 @@ async def migrate(now_us: int, target: int | None = None) -> list[int]:
         for migration in MIGRATIONS:
             if migration.version in done or (target is not None and migration.version > target):
                 continue
-            for statement in migration.statements:
+            for statement in (*migration.statements, *migration.per_dialect.get(dialect, ())):
                 await sql.execute(tx, statement.format(**_TYPES[dialect]))
             await sql.execute(
                 tx,

@@ -89,3 +89,24 @@ def test_the_window_counters_decide_the_recurring_limit_alone():
     counters = Counters(usage=50 * DOLLAR, window_usage=0)
     assert run(key(recurring_amount=DOLLAR), counters).code == "VALID"
     assert run(key(recurring_amount=DOLLAR), Counters(window_held=DOLLAR)).code == "PERIOD_USAGE_EXCEEDED"
+
+
+@given(state=st.sampled_from(list(decision.RequestState)), enabled=st.booleans(), expired=st.booleans(),
+       forbidden=st.booleans(), over=st.booleans())
+def test_the_request_id_is_checked_after_status_and_before_iam_and_limits(state, enabled, expired, forbidden, over):
+    snapshot = key(enabled=enabled, expires_at=NOW if expired else None, all_time_limit=DOLLAR,
+                   rules=(DENY_AZURE,) if forbidden else ())
+    counters = Counters(usage=DOLLAR if over else 0)
+    answer = decide(snapshot, counters, Request("openai/gpt-4o", "azure", DOLLAR), CATALOG, NOW, state=state)
+    if expired or not enabled:
+        expected = "EXPIRED" if expired else "DISABLED"
+    elif state is decision.RequestState.SETTLED:
+        expected = "DUPLICATE_REQUEST_ID"
+    elif forbidden:
+        expected = "FORBIDDEN"
+    elif over and state is decision.RequestState.NEW:
+        expected = "USAGE_EXCEEDED"
+    else:
+        expected = "VALID"  # a held request id is already counted: a retry gets the same answer
+    assert answer.code == expected
+    assert answer.allowed is (expected == "VALID")
