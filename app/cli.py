@@ -136,7 +136,7 @@ def _serve(args, settings: Settings, clock) -> int:
                 flush=True,
             )
     options = dict(host=args.host, port=args.port, log_level="warning", access_log=False,
-                   timeout_graceful_shutdown=10, lifespan="on", **uvicorn_options(settings))
+                   timeout_graceful_shutdown=10, lifespan="on", **uvicorn_options(settings, args.workers))
     if args.workers == 1:
         AnnouncingServer(uvicorn.Config(create_app(settings, clock), **options), graphiql=settings.graphiql).run()
         return 0

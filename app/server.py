@@ -124,6 +124,9 @@ def app_from_environment() -> Starlette:
     """The application of one worker process of `keyplane serve --workers N`."""
     from app.logs import configure_logging
 
+    from app import slowclients
+
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    slowclients.configure(settings)
     return create_app(settings, SystemClock())

@@ -76,20 +76,31 @@ class SlowClientGuard:
         self._timer = self.loop.call_later(wait, self._check)
 
 
-def protocol_class(header_timeout_s: float, body_timeout_s: float) -> type[asyncio.Protocol]:
-    """uvicorn's fastest available HTTP protocol (httptools, else h11) with the guard mixed in."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base
-    return type("GuardedHTTPProtocol", (SlowClientGuard, base),
-                {"header_timeout": header_timeout_s, "body_timeout": body_timeout_s})
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Base
+except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _Base
 
 
-def uvicorn_options(settings) -> dict:
-    """What ``keyplane serve`` passes to uvicorn for slow clients and connection counts."""
+class GuardedHTTPProtocol(SlowClientGuard, _Base):
+    """uvicorn's fastest available HTTP protocol (httptools, else h11) with the guard mixed in.
+    A module-level class, so that `serve --workers N` can name it to its worker processes."""
+
+
+def configure(settings) -> type[asyncio.Protocol]:
+    """Set the guard's timeouts from the settings (in each process that serves)."""
+    GuardedHTTPProtocol.header_timeout = settings.header_timeout_ms / 1000
+    GuardedHTTPProtocol.body_timeout = settings.body_timeout_ms / 1000
+    return GuardedHTTPProtocol
+
+
+def uvicorn_options(settings, workers: int = 1) -> dict:
+    """What ``keyplane serve`` passes to uvicorn for slow clients and connection counts. Worker
+    processes get the class by name and set its timeouts from the environment
+    (app.server:app_from_environment)."""
+    configure(settings)
     return {
-        "http": protocol_class(settings.header_timeout_ms / 1000, settings.body_timeout_ms / 1000),
+        "http": GuardedHTTPProtocol if workers == 1 else "app.slowclients:GuardedHTTPProtocol",
         # beyond this many connections and tasks at once, uvicorn answers 503 instead of queueing
         "limit_concurrency": settings.max_connections,
         "timeout_keep_alive": 5,
