@@ -107,6 +107,8 @@ async def run(client: KeyplaneClient, advance_clock: AdvanceClock, record_usage:
     assert listed is not None and listed.key_count == 4 and short_lived not in [e.node.id for e in listed.api_keys.edges]
     again = (await client.delete_api_key(DeleteApiKeyInput(id=short_lived))).delete_api_key
     assert again.deleted_id is None and [error.code for error in again.errors] == [ErrorCode.NOT_FOUND]
+    used = (await client.delete_api_key(DeleteApiKeyInput(id=key.id))).delete_api_key  # with usage records
+    assert used.errors == [] and used.deleted_id == key.id
 
 
 async def limits_can_be_changed_and_removed(client: KeyplaneClient, key_id: str) -> None:

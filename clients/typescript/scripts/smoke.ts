@@ -44,6 +44,8 @@ if (!apiKey || !key.createApiKey.secret) throw new Error(`createApiKey failed: $
 
 const page = await client.request(ProjectApiKeysDocument, { projectId: project.id, filter: KeyFilter.Active, first: 10 });
 const removed = await client.request(UpdateApiKeyLimitsDocument, { input: { id: apiKey.id, allTimeLimit: null } });
+const afterRemoval = removed.updateApiKeyLimits.apiKey;
+if (!afterRemoval) throw new Error(`updateApiKeyLimits failed: ${JSON.stringify(removed.updateApiKeyLimits.errors)}`);
 const refused = await client.request(RenameApiKeyDocument, { input: { id: apiKey.id, name: "   " } });
 const validation = refused.renameApiKey.errors.filter((error) => error.code === ErrorCode.Validation);
 const deleted = await client.request(DeleteApiKeyDocument, { input: { id: apiKey.id } });
@@ -56,8 +58,8 @@ console.log(JSON.stringify({
   allTimeLimit: apiKey.limits.allTime,
   recurringAmount: apiKey.limits.recurring?.amount ?? null,
   listedKeyIds: page.project?.apiKeys.edges.map((edge) => edge.node.id) ?? [],
-  allTimeLimitAfterRemoval: removed.updateApiKeyLimits.apiKey?.limits.allTime ?? "missing",
-  recurringAfterRemoval: removed.updateApiKeyLimits.apiKey?.limits.recurring?.amount ?? null,
+  allTimeLimitAfterRemoval: afterRemoval.limits.allTime,
+  recurringAfterRemoval: afterRemoval.limits.recurring?.amount ?? null,
   renameErrors: validation.map((error) => ({ code: error.code, field: error.field })),
   renamed: refused.renameApiKey.apiKey,
   deletedId: deleted.deleteApiKey.deletedId,
