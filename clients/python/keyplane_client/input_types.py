@@ -12,16 +12,18 @@ from .scalars import serialize_decimal
 
 
 class CreateApiKeyInput(BaseModel):
-    project_id: str = Field(alias="projectId")
+    project_id: str = Field(serialization_alias="projectId")
     name: str
     ttl: Optional["TtlInput"] = None
     all_time_limit: Optional[Annotated[Decimal, PlainSerializer(serialize_decimal)]] = (
-        Field(alias="allTimeLimit", default=None)
+        Field(serialization_alias="allTimeLimit", default=None)
     )
     recurring_limit: Optional["RecurringLimitInput"] = Field(
-        alias="recurringLimit", default=None
+        serialization_alias="recurringLimit", default=None
     )
-    iam_rules: Optional[list["IamRuleInput"]] = Field(alias="iamRules", default=None)
+    iam_rules: Optional[list["IamRuleInput"]] = Field(
+        serialization_alias="iamRules", default=None
+    )
 
 
 class CreateProjectInput(BaseModel):
@@ -33,7 +35,7 @@ class DeleteApiKeyInput(BaseModel):
 
 
 class IamRuleInput(BaseModel):
-    type_: IamRuleType = Field(alias="type")
+    type_: IamRuleType = Field(serialization_alias="type")
     values: list[str]
 
 
@@ -72,10 +74,10 @@ class UpdateApiKeyLimitsInput(BaseModel):
 
     id: str
     all_time_limit: Optional[Annotated[Decimal, PlainSerializer(serialize_decimal)]] = (
-        Field(alias="allTimeLimit", default=None)
+        Field(serialization_alias="allTimeLimit", default=None)
     )
     recurring_limit: Optional["RecurringLimitInput"] = Field(
-        alias="recurringLimit", default=None
+        serialization_alias="recurringLimit", default=None
     )
 
 
