@@ -167,7 +167,7 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
     now_us = to_micros(clock.now())
     async with in_transaction() as tx:
         deleted = await sql.execute(tx, "DELETE FROM api_keys WHERE id = ? AND org_id = ?", [key.id, tenant.org_id])
-        if deleted != 1:  # deleted concurrently
+        if deleted == 0:  # deleted concurrently (SQLite's count also includes the rows removed by ON DELETE CASCADE)
             raise not_found("id", "API key")
         await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
         await changes.emit(tx, changes.KEY, key.id, now_us)

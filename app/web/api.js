@@ -1,3 +1,4 @@
+// @ts-check
 // The GraphQL client. Every operation is a named document of graphql/queries/, fetched from
 // /documents/<Name>.graphql (fragments appended by the server): no query strings live here.
 // The management token is kept in sessionStorage only, sent in the Authorization header only.
@@ -45,8 +46,17 @@ function loadDocument(name) {
   return documents.get(name);
 }
 
-/** Run the named document; resolves with `data`, rejects with AuthError or ApiError. */
-export async function run(name, variables = {}, token = session.token) {
+/** @typedef {import('../../clients/typescript/src/operations').OperationName} OperationName */
+
+/**
+ * Run the named document; resolves with `data`, rejects with AuthError or ApiError.
+ * @template {OperationName} N
+ * @param {N} name
+ * @param {import('../../clients/typescript/src/operations').VariablesFor<N>} [variables]
+ * @param {string | null} [token]
+ * @returns {Promise<import('../../clients/typescript/src/operations').ResultFor<N>>}
+ */
+export async function run(name, variables = /** @type {any} */ ({}), token = session.token) {
   const query = await loadDocument(name);
   let response;
   try {
@@ -73,9 +83,15 @@ export async function run(name, variables = {}, token = session.token) {
   return body.data;
 }
 
-/** Run a mutation document with `{input}`; resolves with its payload ({…, errors}). */
+/**
+ * Run a mutation document with `{input}`; resolves with its payload ({…, errors}).
+ * @template {OperationName} N
+ * @param {N} name
+ * @param {import('../../clients/typescript/src/operations').InputFor<N>} input
+ * @returns {Promise<import('../../clients/typescript/src/operations').PayloadFor<N>>}
+ */
 export async function mutate(name, input) {
-  const data = await run(name, { input });
+  const data = await run(name, /** @type {any} */ ({ input }));
   return Object.values(data)[0];
 }
 
