@@ -17,8 +17,9 @@ from starlette.responses import JSONResponse, Response
 from app.dataplane import authorize as authorize_service
 from app.dataplane.http import body_of
 from app.dataplane.parsing import MAX_KEY_LENGTH, MAX_MODEL_LENGTH, AuthorizeBody
-from app.domain import decision, ids, secrets
-from app.domain.timeconv import from_micros, to_micros
+from app.dataplane.resets import window_resets_at
+from app.domain import decision, ids
+from app.domain.timeconv import to_micros
 from app.domain.usage import has_control_characters
 from app.services.callers import Gateway
 
@@ -74,14 +75,12 @@ def model_of(body: bytes) -> str | None:
 
 
 async def _reset_headers(cache, key: str, now_us: int) -> dict:
-    """``Retry-After`` (seconds) and ``x-keyplane-resets-at`` for a recurring window that is full:
-    the window the decision just used is in the key's cache entry (a hit, no database round trip)."""
-    entry = await cache.get(secrets.hash_secret(key), now_us)
-    bounds = entry.bounds if entry is not None else None
-    if bounds is None or bounds.end_us <= now_us:
+    """``Retry-After`` (seconds) and ``x-keyplane-resets-at`` for a recurring window that is full."""
+    resets = await window_resets_at(cache, key, now_us)
+    if resets is None:
         return {}
-    seconds = max(1, -(-(bounds.end_us - now_us) // 1_000_000))
-    return {"retry-after": str(seconds), "x-keyplane-resets-at": from_micros(bounds.end_us).isoformat()}
+    seconds = max(1, -(-(to_micros(resets) - now_us) // 1_000_000))
+    return {"retry-after": str(seconds), "x-keyplane-resets-at": resets.isoformat()}
 
 
 async def check(request: Request, *, tokens, cache, clock, metrics, body: bytes) -> Response:

@@ -136,6 +136,9 @@ class Keyplane:
         assert payload["errors"] == [], payload["errors"]
         return payload["secret"], payload["apiKey"]["id"]
 
+    def rule_ids(self, key_id: str) -> list[str]:
+        return [rule["id"] for rule in self.gql(document("ApiKey"), id=key_id)["iamRules"]]
+
     def disable(self, key_id: str) -> None:
         payload = self.gql(document("SetApiKeyEnabled"), input={"id": key_id, "enabled": False})
         assert payload["errors"] == [], payload["errors"]

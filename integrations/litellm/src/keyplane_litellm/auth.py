@@ -46,11 +46,14 @@ def client() -> httpx.AsyncClient:
     return _client
 
 
-def _proxy_exception(status: int, error_type: str, code: str, message: str, headers: dict | None = None):
+def _proxy_exception(status: int, error_type: str, code: str, message: str, headers: dict | None = None,
+                     **details):
+    """LiteLLM's own error type: its body's ``code`` is the HTTP status, so keyplane's code (and the
+    rule id or reset time) travel in ``provider_specific_fields.keyplane``."""
     from litellm.proxy._types import ProxyException
 
     return ProxyException(message=message, type=error_type, param=None, code=status, openai_code=code,
-                          headers=headers)
+                          headers=headers, provider_specific_fields={"keyplane": {"code": code, **details}})
 
 
 def provider_of(path: str) -> str | None:
@@ -139,11 +142,14 @@ async def user_api_key_auth(request, api_key: str):
         message = answer.get("message", "refused")
         if answer.get("ruleId"):
             message = f"{message} (IAM rule {answer['ruleId']})"
-        headers = None
+        headers, details = None, {}
+        if answer.get("ruleId"):
+            details["ruleId"] = answer["ruleId"]
         if answer.get("resetsAt"):
             message = f"{message}; the limit resets at {answer['resetsAt']}"
             headers = {"x-keyplane-resets-at": answer["resetsAt"]}
-        raise _proxy_exception(status, error_type, answer.get("code", "REFUSED"), message, headers)
+            details["resetsAt"] = answer["resetsAt"]
+        raise _proxy_exception(status, error_type, answer.get("code", "REFUSED"), message, headers, **details)
     return UserAPIKeyAuth(
         api_key=answer["keyId"], key_alias=answer["keyId"], user_id=answer.get("projectId"),
         metadata={"keyplane_key_id": answer["keyId"], "keyplane_project_id": answer.get("projectId"),
