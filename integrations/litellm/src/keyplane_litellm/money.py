@@ -8,7 +8,7 @@ half-even to keyplane's 9 places (nano-dollars).
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 NANO = Decimal("0.000000001")
 
@@ -28,7 +28,10 @@ def cost_string(cost: float | int | str | Decimal | None) -> str:
             raise CostError(f"a cost must be finite, not {cost!r}")
         exact = Decimal(repr(cost))
     elif isinstance(cost, (int, Decimal, str)):
-        exact = Decimal(cost)
+        try:
+            exact = Decimal(cost)
+        except InvalidOperation:
+            raise CostError(f"a cost must be a number, not {cost!r}") from None
     else:
         raise CostError(f"a cost must be a number, not {type(cost).__name__}")
     if not exact.is_finite() or exact < 0:
@@ -43,8 +46,6 @@ def cost_string(cost: float | int | str | Decimal | None) -> str:
 def estimate_string(max_tokens: int, output_price_per_million: str) -> str:
     """The most a call can cost in output: max_tokens at the model's output price (per million
     tokens), rounded up to a nano-dollar so the estimate never falls short of the price."""
-    from decimal import ROUND_CEILING
-
     amount = (Decimal(max_tokens) * Decimal(output_price_per_million) / Decimal(1_000_000)).quantize(
         NANO, rounding=ROUND_CEILING)
     text = format(amount, "f")
