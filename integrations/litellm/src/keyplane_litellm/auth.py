@@ -132,7 +132,15 @@ async def user_api_key_auth(request, api_key: str):
         return _unreachable(f"{type(exc).__name__}", call_id)
     if response.status_code >= 500:
         return _unreachable(f"HTTP {response.status_code}", call_id)
-    answer = response.json()
+    if response.status_code in (401, 403):
+        # keyplane refused the proxy's gateway token: the proxy's configuration, not the client's request
+        log.error("keyplane refused KEYPLANE_GATEWAY_TOKEN (HTTP %d): set a valid gateway token (kpg_…)",
+                  response.status_code)
+        return _unreachable(f"gateway token refused (HTTP {response.status_code})", call_id)
+    try:
+        answer = response.json()
+    except ValueError:
+        return _unreachable("an answer that is not JSON", call_id)
     if response.status_code != 200:
         error = answer.get("error", {})
         raise _proxy_exception(400, "invalid_request_error", error.get("code", "BAD_REQUEST"),

@@ -51,8 +51,11 @@ def event_of(kwargs: dict, success: bool) -> dict | None:
 class UsageReporter:
     """The bounded queue of events and the task that sends them."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, transport: httpx.BaseTransport | None = None,
+                 async_transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
+        self._transport = transport  # tests: a mock keyplane
+        self._async_transport = async_transport
         self.queue: collections.deque[dict] = collections.deque()
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
@@ -83,6 +86,7 @@ class UsageReporter:
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(base_url=self.settings.url, timeout=self.settings.timeout_s,
+                                             transport=self._async_transport,
                                              headers={"Authorization": f"Bearer {self.settings.gateway_token}"})
         return self._client
 
@@ -140,7 +144,7 @@ class UsageReporter:
             return
         events = list(self.queue)
         try:
-            with httpx.Client(base_url=self.settings.url, timeout=self.settings.timeout_s,
+            with httpx.Client(base_url=self.settings.url, timeout=self.settings.timeout_s, transport=self._transport,
                               headers={"Authorization": f"Bearer {self.settings.gateway_token}"}) as http:
                 for start in range(0, len(events), self.settings.batch_size):
                     http.post("/v1/usage", json={"events": events[start:start + self.settings.batch_size]}
