@@ -256,7 +256,7 @@ class Envoy:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [str(self.binary), "-c", str(self.config_path), "--log-level", "warning", "--concurrency", "1",
-             "--base-id", str(os.getpid() % 10_000 + free_port() % 1000)],
+             "--use-dynamic-base-id"],  # several Envoys on one machine (tests, the bench, other engineers)
             stdout=log, stderr=log,
         )
         try:
