@@ -15,7 +15,7 @@ MASTER_KEY = "sk-litellm-master-e2e"
 # LiteLLM's prices for the mock models, per token, the same as keyplane's catalog (per million)
 GPT_4O = {"input_cost_per_token": 0.0000025, "output_cost_per_token": 0.00001}
 PRICES = {"openai/gpt-4o": (Decimal("2.5"), Decimal("10"))}
-SLOW_SECONDS = 3  # long enough that every concurrent request is authorized while the first are in flight
+SLOW_SECONDS = 6  # long enough that every concurrent request is authorized while the first are in flight
 
 
 def model(name: str, **params) -> dict:

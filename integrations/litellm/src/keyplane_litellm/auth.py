@@ -57,6 +57,9 @@ def _proxy_exception(status: int, error_type: str, code: str, message: str, head
 
 
 def provider_of(path: str) -> str | None:
+    """The provider a route names. ``/openai/deployments/…`` is the Azure-style API for every model, not a provider."""
+    if path.startswith("/openai/deployments/"):
+        return None
     first = path.strip("/").split("/", 1)[0]
     return first if first in ROUTE_PROVIDERS else None
 
