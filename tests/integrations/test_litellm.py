@@ -193,3 +193,16 @@ def _holds(keyplane: Keyplane, key_id: str) -> int:
     path = keyplane.database_url.removeprefix("sqlite://")
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM holds WHERE key_id = ?", [ids.decode_as("ApiKey", key_id)]).fetchone()[0]
+
+
+def test_the_proxys_shutdown_sends_the_usage_still_queued(stack, tmp_path):
+    """A proxy that would flush only every 10 minutes: its usage arrives because it is stopped."""
+    keyplane, _ = stack
+    lazy = LiteLLMProxy(tmp_path, keyplane, CONFIG, KEYPLANE_USAGE_FLUSH_MS="600000").start()
+    try:
+        secret, key_id = keyplane.create_key()
+        _, call_id = ask(lazy, secret)
+        assert keyplane.usage(key_id)["records"] == {}  # still queued in the proxy
+    finally:
+        lazy.stop()  # SIGTERM: LiteLLM's orderly shutdown
+    assert call_id in keyplane.usage(key_id)["records"]

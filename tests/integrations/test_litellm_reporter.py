@@ -110,3 +110,13 @@ def test_a_call_is_reported_at_its_exact_cost_and_a_failed_one_at_zero():
 def test_a_call_keyplane_did_not_authorize_is_not_reported():
     assert event_of(_kwargs(0.1, key_id=None), success=True) is None
     assert event_of({}, success=True) is None
+
+
+async def test_closing_stops_the_background_task_and_sends_everything_once():
+    keyplane = MockKeyplane(failures=2)  # the first tries at shutdown fail too
+    reporter = reporter_for(keyplane, flush_interval_s=60)
+    for n in range(3):
+        reporter.add(event(n))
+    await reporter.close(timeout_s=5)
+    assert keyplane.recorded == ["call-0", "call-1", "call-2"] and not reporter.queue
+    assert reporter._task.done()

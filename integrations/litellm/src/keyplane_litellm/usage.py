@@ -3,8 +3,8 @@
 Events are queued and sent in batches by a background task (every 100 ms or 500 events); a
 batch keyplane does not accept is sent again, with the same request ids, until it does
 (keyplane records a request id once, so a resent batch never counts twice). The queue is
-bounded: when keyplane stays away that long, new events are dropped with a warning. At the
-process's exit whatever is still queued is sent once more, synchronously.
+bounded: when keyplane stays away that long, new events are dropped with a warning. When the
+proxy shuts down, whatever is still queued is sent (and at the process's exit, once more).
 """
 from __future__ import annotations
 
@@ -138,6 +138,26 @@ class UsageReporter:
             for _ in range(await self._send(batch)):
                 self.queue.popleft()
 
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """The proxy is shutting down: stop the background task (its batch stays queued until sent),
+        then send what is queued, trying again until ``timeout_s`` has passed."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self.queue:
+            try:
+                await asyncio.wait_for(self.flush(), max(0.01, deadline - asyncio.get_running_loop().time()))
+            except Exception as exc:
+                if asyncio.get_running_loop().time() >= deadline:
+                    log.error("at shutdown: %d usage events could not be sent (%s)", len(self.queue),
+                              type(exc).__name__)
+                    return
+                await asyncio.sleep(0.1)
+
     def flush_at_exit(self) -> None:
         """The process is exiting (LiteLLM's shutdown has no callback hook): one synchronous try."""
         if not self.queue:
@@ -169,7 +189,35 @@ def make_logger(reporter: UsageReporter):
             if event is not None:
                 reporter.add(event)
 
+    flush_on_proxy_shutdown(reporter)
     return KeyplaneUsageLogger()
+
+
+def flush_on_proxy_shutdown(reporter: UsageReporter) -> None:
+    """Sends the queue when LiteLLM's proxy shuts down, before its own shutdown work.
+
+    LiteLLM has no shutdown hook for callbacks, and uvicorn ends the process by re-raising
+    SIGTERM, so atexit never runs there. The proxy's lifespan calls the module-level
+    ``proxy_shutdown_event`` by name, so a wrapper around it runs first (checked against the
+    pinned LiteLLM by tests/integrations/test_litellm.py; without that function atexit remains).
+    """
+    try:
+        from litellm.proxy import proxy_server
+    except Exception:  # not inside the proxy (the SDK alone)
+        return
+    original = getattr(proxy_server, "proxy_shutdown_event", None)
+    if original is None or getattr(original, "keyplane_flushes", False):
+        return
+
+    async def proxy_shutdown_event(*args, **kwargs):
+        try:
+            await reporter.close()
+        except Exception as exc:
+            log.error("at shutdown: usage not flushed (%s)", type(exc).__name__)
+        return await original(*args, **kwargs)
+
+    proxy_shutdown_event.keyplane_flushes = True
+    proxy_server.proxy_shutdown_event = proxy_shutdown_event
 
 
 reporter = UsageReporter()
