@@ -16,7 +16,7 @@ from starlette.routing import Route
 from app import db, graphiql, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
-from app.dataplane import feed as feed_module
+from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
 from app.dataplane.cache import KeyCache
 from app.dataplane.http import DataPlane
 from app.domain.timeconv import to_micros
@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             # the gateway's hot path first: routes are matched in order
             Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
+            Route("/v1/catalog", gateway_catalog.endpoint(dataplane), methods=["GET"]),
+            Route("/v1/ext_authz/{path:path}", ext_authz.endpoint(dataplane), methods=ext_authz.METHODS),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed, settings.metrics_token), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -8,7 +8,10 @@ from starlette.responses import JSONResponse
 
 from app.dataplane import authorize as authorize_service
 from app.dataplane.group_commit import GroupCommit
+from app.dataplane.resets import window_resets_at
 from app.dataplane.parsing import BadRequest, parse_authorize, parse_usage
+from app.domain.decision import PERIOD_USAGE_EXCEEDED
+from app.domain.timeconv import to_micros
 from app.domain.usage import EventError
 from app.services import usage as usage_service
 from app.services.callers import Gateway
@@ -55,7 +58,12 @@ class DataPlane:
                 return error(exc.status, exc.code, exc.message)
             answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
-            return JSONResponse(answer.as_json())
+            reply = answer.as_json()
+            if answer.decision.code == PERIOD_USAGE_EXCEEDED:  # the gateway can tell its client when to retry
+                resets = await window_resets_at(self.cache, body.key, to_micros(self.clock.now()))
+                if resets is not None:
+                    reply["resetsAt"] = resets.isoformat()
+            return JSONResponse(reply)
 
     async def usage(self, request: Request) -> JSONResponse:
         with self.metrics.timer("usage"):

@@ -1,0 +1,22 @@
+"""``GET /v1/catalog``: the model catalog for gateways (a gateway token, not a management one).
+
+A gateway that sends ``estimatedCost`` (the LiteLLM plugin, from max_tokens) needs the
+catalog's prices; GraphQL is for management tokens only. Same JSON as ``keyplane catalog export``.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from app.domain.catalog import catalog_to_json
+from app.services import catalog
+
+
+def endpoint(dataplane):
+    async def gateway_catalog(request: Request) -> JSONResponse:
+        refused = await dataplane._gateway(request)  # the data plane's own gateway-token check
+        if refused is not None:
+            return refused
+        return JSONResponse(catalog_to_json(await catalog.current()))
+
+    return gateway_catalog
