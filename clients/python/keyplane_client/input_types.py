@@ -12,78 +12,120 @@ from .scalars import serialize_decimal
 
 
 class CreateApiKeyInput(BaseModel):
+    """A new key; only projectId and name are required."""
+
     project_id: str = Field(serialization_alias="projectId")
+    "The global id of the project to create the key in."
     name: str
+    "The key's name: 1 to 64 characters after trimming, no control characters."
     ttl: Optional["TtlInput"] = None
+    "Time to live: the key expires at now + ttl. Absent: the key never expires."
     all_time_limit: Optional[Annotated[Decimal, PlainSerializer(serialize_decimal)]] = (
         Field(serialization_alias="allTimeLimit", default=None)
     )
+    "The most the key may ever spend, in US dollars: 0 to 1,000,000,000, at most 9 decimal places. Absent: no limit."
     recurring_limit: Optional["RecurringLimitInput"] = Field(
         serialization_alias="recurringLimit", default=None
     )
+    "A limit per recurring window; windows start when it is set. Absent: none."
     iam_rules: Optional[list["IamRuleInput"]] = Field(
         serialization_alias="iamRules", default=None
     )
+    "Absent or empty: everything is allowed."
 
 
 class CreateProjectInput(BaseModel):
+    """A new project."""
+
     name: str
+    "The project's name."
 
 
 class DeleteApiKeyInput(BaseModel):
+    """The key to delete."""
+
     id: str
+    "The key's global id."
 
 
 class IamRuleInput(BaseModel):
+    """An IAM rule: allow or deny models, providers or pricing."""
+
     type_: IamRuleType = Field(serialization_alias="type")
+    "What the rule matches, and whether it allows or denies."
     values: list[str]
+    "Model ids (openai/* for a prefix), provider ids, or FREE/PAID; known to the catalog, not empty."
 
 
 class RecurringLimitInput(BaseModel):
+    """A limit on spend per recurring window."""
+
     amount: Annotated[Decimal, PlainSerializer(serialize_decimal)]
+    "The most per window, in US dollars (0 blocks every request)."
     window: "WindowInput"
+    "The window's length."
 
 
 class RenameApiKeyInput(BaseModel):
+    """A key's new name."""
+
     id: str
+    "The key's global id."
     name: str
+    "The key's name: 1 to 64 characters after trimming, no control characters."
 
 
 class SetApiKeyEnabledInput(BaseModel):
     """Enabling an EXPIRED key needs ttl. ttl may be given on any enable; it sets a new expiry."""
 
     id: str
+    "The key's global id."
     enabled: bool
+    "True enables the key, false disables it."
     ttl: Optional["TtlInput"] = None
+    "Time to live: the key expires at now + ttl."
 
 
 class SetApiKeyIamRulesInput(BaseModel):
     """Replaces the key's whole rule set; an empty list removes every rule."""
 
     id: str
+    "The key's global id."
     rules: list["IamRuleInput"]
+    "The key's rules from now on, in order."
 
 
 class TtlInput(BaseModel):
+    """A duration: value of unit, from 1 unit to 3650 days."""
+
     value: int
+    "How many units, at least 1."
     unit: TtlUnit
+    "The unit."
 
 
 class UpdateApiKeyLimitsInput(BaseModel):
     """A field left out stays as it is; a field given as null removes that limit."""
 
     id: str
+    "The key's global id."
     all_time_limit: Optional[Annotated[Decimal, PlainSerializer(serialize_decimal)]] = (
         Field(serialization_alias="allTimeLimit", default=None)
     )
+    "The most the key may ever spend, in US dollars: 0 to 1,000,000,000, at most 9 decimal places."
     recurring_limit: Optional["RecurringLimitInput"] = Field(
         serialization_alias="recurringLimit", default=None
     )
+    "A limit per recurring window; windows start when it is set. Re-sending the current one changes nothing."
 
 
 class WindowInput(BaseModel):
+    """A window length: HOUR 1–8760, DAY 1–365, WEEK 1–52, MONTH 1–12."""
+
     value: int
+    "How many units."
     unit: WindowUnit
+    "The unit."
 
 
 CreateApiKeyInput.model_rebuild()

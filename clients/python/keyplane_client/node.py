@@ -25,7 +25,7 @@ class Node(BaseModel):
 
 class NodeNodeNode(BaseModel):
     id: str
-    typename__: Literal["Node"] = Field(alias="__typename")
+    typename__: Literal["IamRule", "Node", "UsageRecord"] = Field(alias="__typename")
 
 
 class NodeNodeApiKey(BaseModel):

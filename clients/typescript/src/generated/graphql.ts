@@ -3,133 +3,207 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** A new key; only projectId and name are required. */
 export type CreateApiKeyInput = {
+  /** The most the key may ever spend, in US dollars: 0 to 1,000,000,000, at most 9 decimal places. Absent: no limit. */
   allTimeLimit?: string | null | undefined;
+  /** Absent or empty: everything is allowed. */
   iamRules?: Array<IamRuleInput> | null | undefined;
+  /** The key's name: 1 to 64 characters after trimming, no control characters. */
   name: string;
+  /** The global id of the project to create the key in. */
   projectId: string | number;
+  /** A limit per recurring window; windows start when it is set. Absent: none. */
   recurringLimit?: RecurringLimitInput | null | undefined;
+  /** Time to live: the key expires at now + ttl. Absent: the key never expires. */
   ttl?: TtlInput | null | undefined;
 };
 
+/** A new project. */
 export type CreateProjectInput = {
+  /** The project's name. */
   name: string;
 };
 
+/** The key to delete. */
 export type DeleteApiKeyInput = {
+  /** The key's global id. */
   id: string | number;
 };
 
+/** Why a mutation changed nothing. */
 export const ErrorCode = {
+  /** The project has as many keys as the plan allows. */
   KeyLimitReached: 'KEY_LIMIT_REACHED',
+  /** No such object in the caller's organization. */
   NotFound: 'NOT_FOUND',
+  /** Enabling an EXPIRED key needs a new ttl. */
   TtlRequired: 'TTL_REQUIRED',
+  /** An IAM rule names a model the catalog does not know. */
   UnknownModel: 'UNKNOWN_MODEL',
+  /** An IAM rule names a provider the catalog does not know. */
   UnknownProvider: 'UNKNOWN_PROVIDER',
+  /** A value of the input is not acceptable (the error's field says which). */
   Validation: 'VALIDATION'
 } as const;
 
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+/** An IAM rule: allow or deny models, providers or pricing. */
 export type IamRuleInput = {
+  /** What the rule matches, and whether it allows or denies. */
   type: IamRuleType;
+  /** Model ids (openai/* for a prefix), provider ids, or FREE/PAID; known to the catalog, not empty. */
   values: Array<string>;
 };
 
+/** What an IAM rule matches, and whether it allows or denies. */
 export const IamRuleType = {
+  /** Only these model ids (a trailing * matches a prefix: openai/*). */
   AllowModels: 'ALLOW_MODELS',
+  /** Only offers of this pricing (FREE or PAID). */
   AllowPricing: 'ALLOW_PRICING',
+  /** Only these provider ids. */
   AllowProviders: 'ALLOW_PROVIDERS',
+  /** Never these model ids (a trailing * matches a prefix). */
   DenyModels: 'DENY_MODELS',
+  /** Never offers of this pricing (FREE or PAID). */
   DenyPricing: 'DENY_PRICING',
+  /** Never these provider ids. */
   DenyProviders: 'DENY_PROVIDERS'
 } as const;
 
 export type IamRuleType = typeof IamRuleType[keyof typeof IamRuleType];
 /** ACTIVE: status ACTIVE. INACTIVE: DISABLED or EXPIRED (the page's Inactive tab). */
 export const KeyFilter = {
+  /** Keys whose status is ACTIVE. */
   Active: 'ACTIVE',
+  /** Every key of the project. */
   All: 'ALL',
+  /** Keys whose status is DISABLED or EXPIRED. */
   Inactive: 'INACTIVE'
 } as const;
 
 export type KeyFilter = typeof KeyFilter[keyof typeof KeyFilter];
+/** Whether a key may be used now (EXPIRED wins over DISABLED). */
 export const KeyStatus = {
+  /** Enabled and not expired: the gateway accepts it. */
   Active: 'ACTIVE',
+  /** Turned off by its owner; enabling it makes it ACTIVE again. */
   Disabled: 'DISABLED',
+  /** Its expiresAt has passed; enabling it needs a new ttl. */
   Expired: 'EXPIRED'
 } as const;
 
 export type KeyStatus = typeof KeyStatus[keyof typeof KeyStatus];
+/** The organization's plan; it sets how many keys each project may have. */
 export const Plan = {
+  /** 500 keys per project. */
   Enterprise: 'ENTERPRISE',
+  /** 5 keys per project. */
   Free: 'FREE',
+  /** 20 keys per project. */
   Pro: 'PRO'
 } as const;
 
 export type Plan = typeof Plan[keyof typeof Plan];
+/** Whether an offer costs anything. */
 export const Pricing = {
+  /** Input and output prices are both 0. */
   Free: 'FREE',
+  /** Any other offer. */
   Paid: 'PAID'
 } as const;
 
 export type Pricing = typeof Pricing[keyof typeof Pricing];
+/** A limit on spend per recurring window. */
 export type RecurringLimitInput = {
+  /** The most per window, in US dollars (0 blocks every request). */
   amount: string;
+  /** The window's length. */
   window: WindowInput;
 };
 
+/** A key's new name. */
 export type RenameApiKeyInput = {
+  /** The key's global id. */
   id: string | number;
+  /** The key's name: 1 to 64 characters after trimming, no control characters. */
   name: string;
 };
 
 /** Enabling an EXPIRED key needs ttl. ttl may be given on any enable; it sets a new expiry. */
 export type SetApiKeyEnabledInput = {
+  /** True enables the key, false disables it. */
   enabled: boolean;
+  /** The key's global id. */
   id: string | number;
+  /** Time to live: the key expires at now + ttl. */
   ttl?: TtlInput | null | undefined;
 };
 
 /** Replaces the key's whole rule set; an empty list removes every rule. */
 export type SetApiKeyIamRulesInput = {
+  /** The key's global id. */
   id: string | number;
+  /** The key's rules from now on, in order. */
   rules: Array<IamRuleInput>;
 };
 
+/** A duration: value of unit, from 1 unit to 3650 days. */
 export type TtlInput = {
+  /** The unit. */
   unit: TtlUnit;
+  /** How many units, at least 1. */
   value: number;
 };
 
+/** Unit of a key's time to live. */
 export const TtlUnit = {
+  /** Days (at most 3650 days in any unit). */
   Day: 'DAY',
+  /** Hours. */
   Hour: 'HOUR',
+  /** Minutes. */
   Minute: 'MINUTE'
 } as const;
 
 export type TtlUnit = typeof TtlUnit[keyof typeof TtlUnit];
 /** A field left out stays as it is; a field given as null removes that limit. */
 export type UpdateApiKeyLimitsInput = {
+  /** The most the key may ever spend, in US dollars: 0 to 1,000,000,000, at most 9 decimal places. */
   allTimeLimit?: string | null | undefined;
+  /** The key's global id. */
   id: string | number;
+  /** A limit per recurring window; windows start when it is set. Re-sending the current one changes nothing. */
   recurringLimit?: RecurringLimitInput | null | undefined;
 };
 
+/** Who paid for a request; both count toward usage and limits. */
 export const UsageSource = {
+  /** Paid from the organization's credits (the default). */
   Credits: 'CREDITS',
+  /** Paid with the customer's own provider key. */
   ProviderKey: 'PROVIDER_KEY'
 } as const;
 
 export type UsageSource = typeof UsageSource[keyof typeof UsageSource];
+/** A window length: HOUR 1–8760, DAY 1–365, WEEK 1–52, MONTH 1–12. */
 export type WindowInput = {
+  /** The unit. */
   unit: WindowUnit;
+  /** How many units. */
   value: number;
 };
 
+/** Unit of a recurring limit's window. */
 export const WindowUnit = {
+  /** Days (1 to 365). */
   Day: 'DAY',
+  /** Hours (1 to 8760). */
   Hour: 'HOUR',
+  /** Calendar months in UTC from the anchor, the day clamped to the month's end (1 to 12). */
   Month: 'MONTH',
+  /** Weeks (1 to 52). */
   Week: 'WEEK'
 } as const;
 
@@ -193,8 +267,10 @@ export type NodeQueryVariables = Exact<{
 
 export type NodeQuery = { node:
     | { __typename: 'ApiKey', name: string, status: KeyStatus, id: string }
+    | { __typename: 'IamRule', id: string }
     | { __typename: 'Organization', name: string, id: string }
     | { __typename: 'Project', name: string, id: string }
+    | { __typename: 'UsageRecord', id: string }
    | null };
 
 export type OrganizationQueryVariables = Exact<{ [key: string]: never; }>;
