@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
         finally:
             with contextlib.suppress(Exception):
                 await dataplane.usage_writes.drain()
+                await dataplane.hold_writes.drain()
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change):
                 changes.unsubscribe_local(listener)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from app.dataplane.cache import KeyCache
+from app.dataplane.group_commit import GroupCommit
 from app.dataplane.parsing import AuthorizeBody
 from app.domain import decision, ids, secrets
 from app.domain.timeconv import to_micros
@@ -43,11 +44,13 @@ class Answer:
 STATUS_CODES = (decision.NOT_FOUND, decision.EXPIRED, decision.DISABLED)
 
 
-async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: int) -> Answer:
+async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: int,
+                    holds: GroupCommit[HoldRequest, Answer] | None = None) -> Answer:
     """Without a ``requestId``: the cache answers, no database round trip (the hot path). With one,
     what the store knows of it is an input of the decision: a settled id is refused
     (DUPLICATE_REQUEST_ID), a held one is not held twice. A soft check with a request id pays one
-    indexed read for that; a hold reads it under the key's lock with the counters."""
+    indexed read for that; a hold reads it under the key's lock with the counters, in a
+    transaction shared with the holds that arrive meanwhile (``holds``, a group commit)."""
     now_us = to_micros(clock.now())
     request = decision.Request(body.model, body.provider, body.estimated_cost)
     current_catalog = await catalog.current()
@@ -61,7 +64,9 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     if body.request_id is not None and verdict.code not in STATUS_CODES:
         unlimited = snapshot.all_time_limit is None and snapshot.recurring_amount is None
         if body.estimated_cost is not None and not unlimited and verdict.code != decision.FORBIDDEN:
-            return await _authorize_with_hold(cache, snapshot, body, request, current_catalog, now_us, hold_seconds)
+            item = HoldRequest(snapshot, body, request, current_catalog, now_us, hold_seconds)
+            (answer,) = await (holds.submit([item]) if holds is not None else decide_holds(cache, [item]))
+            return answer
         # nothing to hold (or nothing to hold against, or IAM refuses): only the id's state is needed
         state = await keystate.request_state(sql.client(), snapshot.key_id, body.request_id, now_us)
         verdict = decision.decide(snapshot, counters, request, current_catalog, now_us, rules_verdict, state)
@@ -70,30 +75,53 @@ async def authorize(cache: KeyCache, clock, body: AuthorizeBody, hold_seconds: i
     return Answer(verdict, snapshot.key_id, snapshot.project_id)
 
 
-async def _authorize_with_hold(cache: KeyCache, snapshot, body, request, current_catalog, now_us: int,
-                               hold_seconds: int) -> Answer:
-    """Decide on fresh counters under the key's lock, and hold the estimate when allowed.
+@dataclass(frozen=True)
+class HoldRequest:
+    """An authorization that takes a hold when allowed: decided under its key's lock."""
 
-    A request id that already holds budget is not held twice (a retried authorization gets the
-    same answer), and one whose usage is already recorded is refused: decide() sees both.
+    snapshot: decision.KeySnapshot  # from the cache: its rules (the row is read again under the lock)
+    body: AuthorizeBody
+    request: decision.Request
+    catalog: object
+    now_us: int
+    hold_seconds: int
+
+
+async def decide_holds(cache: KeyCache, items: list[HoldRequest]) -> list[Answer]:
+    """Decide a group of hold requests in one transaction (group commit, app/dataplane/group_commit.py).
+
+    The keys' rows are locked first, in id order; then each request is decided in arrival order
+    on counters read under those locks, which include the holds taken before it in this
+    transaction, and its hold is inserted when allowed. A request id that already holds budget
+    is not held twice (a retried authorization gets the same answer), and one whose usage is
+    already recorded is refused: decide() sees both. Concurrent groups on any number of
+    instances cannot together over-allocate a limit.
     """
-    held = False
+    answers: list[Answer] = []
+    taken: list[tuple[int, decision.Counters, int | None, int, int]] = []
     async with in_transaction() as tx:
-        row = await keystate.lock_and_read(tx, snapshot.key_id)
-        if row is None:
-            return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))
-        snapshot = keystate.snapshot_from(row, snapshot.rules)
-        counters, window_start, state = await keystate.counters_under_lock(tx, row, now_us, body.request_id)
-        verdict = decision.decide(snapshot, counters, request, current_catalog, now_us, state=state)
-        if verdict.allowed and state is decision.RequestState.NEW:
-            expires_at = now_us + hold_seconds * 1_000_000
-            await keystate.take_hold(tx, snapshot.key_id, body.request_id, body.estimated_cost, window_start, expires_at)
-            # other instances answer soft checks from their caches: they must count this hold too
-            await changes.emit(tx, changes.KEY, snapshot.key_id, now_us)
-            held = True
-    if verdict.allowed:
-        cache.touch(snapshot.key_id, now_us)
-    if held:
+        rows = {key_id: await keystate.lock_and_read(tx, key_id) for key_id in sorted({i.snapshot.key_id for i in items})}
+        for item in items:
+            row = rows[item.snapshot.key_id]
+            if row is None:
+                answers.append(Answer(decision.decide(None, decision.Counters(), item.request, item.catalog, item.now_us)))
+                continue
+            snapshot = keystate.snapshot_from(row, item.snapshot.rules)
+            counters, window_start, state = await keystate.counters_under_lock(tx, row, item.now_us, item.body.request_id)
+            verdict = decision.decide(snapshot, counters, item.request, item.catalog, item.now_us, state=state)
+            if verdict.allowed and state is decision.RequestState.NEW:
+                expires_at = item.now_us + item.hold_seconds * 1_000_000
+                await keystate.take_hold(tx, snapshot.key_id, item.body.request_id, item.body.estimated_cost,
+                                         window_start, expires_at)
+                taken.append((snapshot.key_id, counters, window_start, item.body.estimated_cost, expires_at))
+            answers.append(Answer(verdict, snapshot.key_id, snapshot.project_id))
+        # other instances answer soft checks from their caches: they must count these holds too
+        for key_id in sorted({t[0] for t in taken}):
+            await changes.emit(tx, changes.KEY, key_id, max(i.now_us for i in items))
+    for item, answer in zip(items, answers):
+        if answer.decision.allowed:
+            cache.touch(answer.key_id, item.now_us)
+    for key_id, counters, window_start, amount, expires_at in taken:
         # this instance knows exactly what changed: bring its cache entry up to date in place
-        cache.held_here(snapshot.key_id, counters, window_start, body.estimated_cost, expires_at)
-    return Answer(verdict, snapshot.key_id, snapshot.project_id)
+        cache.held_here(key_id, counters, window_start, amount, expires_at)
+    return answers

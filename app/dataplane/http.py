@@ -38,6 +38,9 @@ class DataPlane:
         self.metrics = metrics
         # concurrent /v1/usage requests share transactions (app/dataplane/group_commit.py)
         self.usage_writes: GroupCommit = GroupCommit(lambda events: usage_service.record_events(self.clock, events))
+        # and so do authorizations that take holds
+        self.hold_writes: GroupCommit = GroupCommit(lambda items: authorize_service.decide_holds(self.cache, items),
+                                                    max_items=500)
 
     async def _gateway(self, request: Request) -> JSONResponse | None:
         caller = await self.tokens.caller(request.headers.get("authorization"))
@@ -56,7 +59,8 @@ class DataPlane:
                 body = parse_authorize(await body_of(request))
             except BadRequest as exc:
                 return error(exc.status, exc.code, exc.message)
-            answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds)
+            answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds,
+                                                       self.hold_writes)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
             reply = answer.as_json()
             if answer.decision.code == PERIOD_USAGE_EXCEEDED:  # the gateway can tell its client when to retry

@@ -134,3 +134,31 @@ async def test_a_failed_group_answers_every_member_with_an_error_and_records_not
         gateway.usage({"keyId": key_id, "requestId": f"r{n}", "cost": "0.01"}) for n in range(20)
     ))
     assert [a["results"][0]["recorded"] for a in retried] == [n != alone for n in range(20)]
+
+
+async def test_concurrent_holds_share_transactions_and_never_over_allocate(app, acme, gateway):
+    tight = (await create_key(acme, allTimeLimit="1"))["secret"]
+    roomy = (await create_key(acme, allTimeLimit="100"))["secret"]
+    commits = app.state.dataplane.hold_writes
+    before = commits.transactions
+
+    def hold(secret: str, request_id: str) -> dict:
+        return {"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.3", "requestId": request_id}
+
+    bodies = [hold(tight, f"t{n}") for n in range(12)] + [hold(roomy, f"r{n}") for n in range(12)]
+    bodies += [hold(tight, "t0"), hold(roomy, "r0")]  # retries inside the same burst: never held twice
+    answers = await asyncio.gather(*(gateway.authorize(**body) for body in bodies))
+    tight_allowed = {b["requestId"] for b, a in zip(bodies, answers) if b["key"] == tight and a["allowed"]}
+    assert len(tight_allowed) == 3  # 3 × 0.3 ≤ 1 < 4 × 0.3, in arrival order under the key's lock
+    assert all(a["allowed"] for b, a in zip(bodies, answers) if b["key"] == roomy)
+    assert {a["code"] for b, a in zip(bodies, answers) if b["key"] == tight and not a["allowed"]} == {"USAGE_EXCEEDED"}
+    assert commits.transactions - before < len(bodies)
+    # the holds held: a soft check sees 0.9 of 1 taken, and usage settles them
+    for request_id in tight_allowed:
+        await gateway.usage({"keyId": answers[0]["keyId"], "requestId": request_id, "cost": "0.3"})
+    assert (await gateway.authorize(key=tight, model="openai/gpt-4o", estimatedCost="0.2", requestId="late"))[
+        "code"] == "USAGE_EXCEEDED"
+    settled = sorted(tight_allowed)[0]
+    assert (await gateway.authorize(key=tight, model="openai/gpt-4o", estimatedCost="0.3", requestId=settled))[
+        "code"] == "DUPLICATE_REQUEST_ID"
+    assert answers[24]["allowed"] == answers[0]["allowed"]  # the retried t0 got the same answer

@@ -146,6 +146,33 @@ def test_killed_during_group_committed_single_events_loses_no_acknowledged_one(c
     assert rows(url, "SELECT usage FROM api_keys")[0]["usage"] == len(recorded) * 1_000_000
 
 
+def test_killed_during_group_committed_holds_loses_no_acknowledged_one(crash_db, tmp_path):
+    """Holds share transactions (group commit): every hold a gateway was told about survives."""
+    url, management, gateway = crash_db
+    server = launch(url, tmp_path)
+    try:
+        project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
+        secret = graphql(server, management, "CreateApiKey", {"input": {"projectId": project_id, "name": "k",
+                                                                        "allTimeLimit": "1000"}})["createApiKey"]["secret"]
+
+        def hold(n: int) -> str | None:
+            try:
+                response = httpx.post(f"{server.base_url}/v1/authorize",
+                                      json={"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.001",
+                                            "requestId": f"h{n}"},
+                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                return f"h{n}" if response.status_code == 200 and response.json()["allowed"] else None
+            except httpx.TransportError:
+                return None
+
+        acknowledged = kill_while_sending(server, hold, 4000)
+    finally:
+        kill(server)
+    assert acknowledged, "no hold was acknowledged before the kill: the test proved nothing"
+    held = {row["request_id"] for row in rows(url, "SELECT request_id FROM holds")}
+    assert acknowledged <= held, "a hold the gateway was told about was lost"
+
+
 def test_killed_during_key_creation_leaves_no_half_created_key(crash_db, tmp_path):
     url, management, _ = crash_db
     server = launch(url, tmp_path)
