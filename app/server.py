@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
             await feed_module.prune(to_micros(clock.now()))
 
-    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock)
+    change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
+                                         skips_own_counters=True)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await db.open_database(settings, to_micros(clock.now()))
         for listener in (key_cache.on_change, token_cache.on_change):
             changes.subscribe_local(listener)
+        changes.subscribe_counters(key_cache.counted_here)
         await change_feed.start()
         try:
             yield
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change):
                 changes.unsubscribe_local(listener)
+            changes.unsubscribe_counters(key_cache.counted_here)
             with contextlib.suppress(Exception):
                 await key_cache.flush_last_used()
             if manage_database:

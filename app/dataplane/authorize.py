@@ -117,7 +117,7 @@ async def decide_holds(cache: KeyCache, items: list[HoldRequest]) -> list[Answer
             answers.append(Answer(verdict, snapshot.key_id, snapshot.project_id))
         # other instances answer soft checks from their caches: they must count these holds too
         for key_id in sorted({t[0] for t in taken}):
-            await changes.emit(tx, changes.KEY, key_id, max(i.now_us for i in items))
+            await changes.emit(tx, changes.COUNTERS, key_id, max(i.now_us for i in items))
     for item, answer in zip(items, answers):
         if answer.decision.allowed:
             cache.touch(answer.key_id, item.now_us)

@@ -21,7 +21,7 @@ from app.store import changes, keystate, sql
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
 MAX_TRACKED_CHANGES = 100_000
-NEVER = 2**63 - 1
+NEVER = keystate.NEVER
 MAX_VERDICTS = 256  # per key: the (model, provider) pairs one key asks about
 
 
@@ -189,8 +189,30 @@ class KeyCache:
         self._unknown.clear()
         self._unknown_epoch += 1
 
+    def counted_here(self, counters_after: list[keystate.CountersAfter]) -> None:
+        """Usage this instance just recorded: its entries are brought up to date in place with the
+        counters the transaction left (no reload). Other instances hear of it through the feed
+        (COUNTERS) and drop their entries."""
+        for after in counters_after:
+            key_hash = self._hash_of.get(after.key_id)
+            entry = self._by_hash.get(key_hash) if key_hash is not None else None
+            self._changes += 1
+            self._changed_at[after.key_id] = self._changes  # a load already under way is now stale
+            if entry is None:
+                continue
+            # absolute values from the committed transaction; usage only grows, so the larger wins
+            # when two of this instance's transactions on one key finish out of order
+            entry.usage = max(entry.usage, after.usage)
+            if entry.window_start in after.window_usage:
+                entry.window_usage = max(entry.window_usage, after.window_usage[entry.window_start])
+            if after.holds is not None:
+                by_window, first_expiry = after.holds
+                entry.held = sum(by_window.values())
+                entry.held_by_window = dict(by_window)
+                entry.valid_until = first_expiry
+
     def on_change(self, kind: str, ref_id: int | None) -> None:
-        if kind == changes.KEY:
+        if kind in (changes.KEY, changes.COUNTERS):
             self.forget(ref_id)
 
     # --- last use, written in batches --------------------------------------------------

@@ -25,9 +25,12 @@ KEEP_CHANGES_US = 3600 * 1_000_000  # rows older than this are pruned
 
 
 class ChangeFeed:
-    def __init__(self, interval_ms: int, on_tick=None, clock=None) -> None:
-        """``clock``: the one the writers stamp ``changes.at`` with (the app's); default: the system's."""
+    def __init__(self, interval_ms: int, on_tick=None, clock=None, skips_own_counters: bool = False) -> None:
+        """``clock``: the one the writers stamp ``changes.at`` with (the app's); default: the system's.
+        ``skips_own_counters``: the feed of the app whose writes this process makes, which applied
+        its own COUNTERS changes in place when they committed (app/store/changes.py)."""
         self.interval = interval_ms / 1000
+        self.skips_own_counters = skips_own_counters
         self.clock = clock
         self.last_seq = 0
         self.holes: dict[int, float] = {}
@@ -90,6 +93,8 @@ class ChangeFeed:
                 for missing in range(self.last_seq + 1, seq):
                     self.holes[missing] = now
                 self.last_seq = seq
+            if row["kind"] == changes.COUNTERS and self.skips_own_counters and changes.written_here(seq):
+                continue  # this process applied it in place when it committed
             changes.applied_locally(row["kind"], row["ref_id"])
         for seq, seen in list(self.holes.items()):
             if now - seen > HOLE_PATIENCE_S:

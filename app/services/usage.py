@@ -99,9 +99,8 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             overflowed = _overflowing(events, fresh, inserted, usage_before)
             await _unrecord(tx, overflowed)
             inserted -= overflowed
-            await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
-        for key_id in {key_id for key_id, _ in inserted}:
-            changes.applied_locally(changes.KEY, key_id)
+            counters_after = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
+        changes.counted_locally(counters_after)
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(
@@ -135,14 +134,16 @@ async def _unrecord(tx, pairs: set) -> None:
         await sql.execute(tx, "DELETE FROM usage_records WHERE key_id = ? AND request_id = ?", [key_id, request_id])
 
 
-async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
+async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> list[keystate.CountersAfter]:
     """Per key, in id order: the all-time total (which locks the key's row), its settled holds, its windows.
 
     Usage that settles an open hold counts toward the window the hold was taken in (the request
     was authorized against that window); other usage toward the window current now. The current
     window is computed from the limit columns returned by the locking update, so a recurring limit
     changed at the same moment is seen either entirely before or entirely after this batch.
+    Returns what the batch left each key's counters at, for this instance's cache.
     """
+    after: list[keystate.CountersAfter] = []
     per_key: dict[int, int] = defaultdict(int)
     by_key: dict[int, list[UsageEvent]] = defaultdict(list)
     for event in recorded:
@@ -153,7 +154,7 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
             tx,
             "UPDATE api_keys SET usage = usage + ?,"
             " last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
-            " WHERE id = ? RETURNING recurring_amount, recurring_value, recurring_unit, recurring_anchor",
+            " WHERE id = ? RETURNING usage, recurring_amount, recurring_value, recurring_unit, recurring_anchor",
             [per_key[key_id], now_us, now_us, key_id],
         )
         current = None if row is None else keystate.window_start_of(row, now_us)
@@ -163,14 +164,24 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> None:
             start = hold_windows[event.request_id] if event.request_id in hold_windows else current
             if start is not None:
                 per_window[start] += event.cost
+        window_usage: dict[int, int] = {}
         for start in sorted(per_window):
-            await sql.execute(
+            written = await sql.fetch_one(
                 tx,
                 "INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, ?, ?)"
-                " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage",
+                " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage"
+                " RETURNING usage",
                 [key_id, start, per_window[start]],
             )
-        await changes.emit(tx, changes.KEY, key_id, now_us)
+            window_usage[start] = int(written["usage"])
+        holds = None
+        if hold_windows:  # it settled holds: what stays open, read under the key's lock
+            by_window, first_expiry = await keystate.open_holds(tx, key_id, now_us)
+            holds = (by_window, first_expiry if first_expiry is not None else keystate.NEVER)
+        if row is not None:
+            after.append(keystate.CountersAfter(key_id, int(row["usage"]), window_usage, holds))
+        await changes.emit(tx, changes.COUNTERS, key_id, now_us)
+    return after
 
 
 async def get_record(tenant, record_id: int | None) -> dict | None:

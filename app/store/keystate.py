@@ -1,6 +1,8 @@
 """What the data plane reads and writes about one key, as explicit SQL (both backends)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.domain.decision import Counters, KeySnapshot, RequestState
 from app.services import iam, periods
 from app.store import sql
@@ -9,6 +11,32 @@ _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
     " recurring_anchor, usage, last_used_at, version"
 )
+
+
+NEVER = 2**63 - 1  # a time after every other
+
+
+@dataclass(frozen=True)
+class CountersAfter:
+    """What a committed usage transaction left one key's counters at (absolute values, not
+    deltas: usage only grows, so the writer's cache keeps the larger of what it has and this)."""
+
+    key_id: int
+    usage: int
+    window_usage: dict[int, int]  # window start -> usage of that window, for the windows it charged
+    holds: tuple[dict[int | None, int], int] | None  # (open holds by window, first expiry) when it settled some
+
+
+async def open_holds(conn, key_id: int, now_us: int) -> tuple[dict[int | None, int], int | None]:
+    """A key's unexpired holds by the window they count in, and the first of their expiries."""
+    rows = await sql.fetch(
+        conn,
+        "SELECT window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
+        " WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
+        [key_id, now_us],
+    )
+    return ({r["window_start"]: int(r["amount"]) for r in rows},
+            min((int(r["first_expiry"]) for r in rows), default=None))
 
 
 async def key_row_by_hash(conn, key_hash: str) -> dict | None:

@@ -20,8 +20,13 @@ OUTSIDE = re.compile(r"\.\./" + "shared|/wo" + r"rk/|\bshared/(?:spec|tools)\b")
 
 
 def _repo_files():
-    for path in ROOT.rglob("*"):
-        if path.is_file() and not SKIP_DIRS & set(path.relative_to(ROOT).parts) and path.suffix in TEXT_SUFFIXES:
+    """The files of the repo: tracked by git (what a clone has), not what tools left beside them."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        path = ROOT / name
+        if name and path.is_file() and not SKIP_DIRS & set(path.relative_to(ROOT).parts) and path.suffix in TEXT_SUFFIXES:
             yield path
 
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from tortoise.exceptions import DBConnectionError
 
 from app.dataplane.group_commit import GroupCommit
+from app.domain.money import format_nanos
 from app.services import usage as usage_service
 from tests.support.api import create_key
 
@@ -120,20 +121,21 @@ async def test_a_failed_group_answers_every_member_with_an_error_and_records_not
     responses = await asyncio.gather(*(
         gateway.post("/v1/usage", {"keyId": key_id, "requestId": f"r{n}", "cost": "0.01"}) for n in range(20)
     ))
-    assert calls[:2] == [1, 19]
+    first, failed = calls[0], calls[1]  # the first transaction takes whoever arrived before it began
+    assert first + failed <= 20 and failed > 1
     statuses = [r.status_code for r in responses]
-    assert sorted(statuses) == [200] + [503] * 19
-    alone = statuses.index(200)  # the first to arrive, written alone
-    assert responses[alone].json()["results"][0]["recorded"] is True
+    assert statuses.count(503) == failed
     assert all(r.json()["error"]["code"] == "UNAVAILABLE" for r in responses if r.status_code == 503)
+    assert all(r.json()["results"][0]["recorded"] is True for r in responses if r.status_code == 200)
+    recorded_first = {n for n, r in enumerate(responses) if r.status_code == 200}
     monkeypatch.setattr(usage_service, "record_events", real)
     key = (await acme.gql.run("ApiKeyUsage", id=key_id, first=1))["apiKey"]
-    assert key["usage"] == "0.01"
+    assert key["usage"] == format_nanos(len(recorded_first) * 10_000_000)
     # the gateway retries them: now they are recorded, once
     retried = await asyncio.gather(*(
         gateway.usage({"keyId": key_id, "requestId": f"r{n}", "cost": "0.01"}) for n in range(20)
     ))
-    assert [a["results"][0]["recorded"] for a in retried] == [n != alone for n in range(20)]
+    assert [a["results"][0]["recorded"] for a in retried] == [n not in recorded_first for n in range(20)]
 
 
 async def test_concurrent_holds_share_transactions_and_never_over_allocate(app, acme, gateway):
