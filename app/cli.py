@@ -106,15 +106,16 @@ def _time(micros: int | None) -> str:
 
 async def bootstrap(clock) -> tuple[str, str] | None:
     """On an empty database: org "default" (FREE) with project "Default", and one token of each kind."""
+    from app.domain.audit import SYSTEM
     from app.services import orgs, projects, tokens
     from app.services.callers import Tenant
 
     if not await orgs.is_empty():
         return None
-    org = await orgs.create_org(clock, "default", "free")
-    management = await tokens.create(clock, tokens.MANAGEMENT, org.id, "bootstrap")
-    gateway = await tokens.create(clock, tokens.GATEWAY, None, "bootstrap")
-    await projects.create_project(Tenant(org.id, management.id), clock, "Default")
+    org = await orgs.create_org(clock, "default", "free", actor=SYSTEM)
+    management = await tokens.create(clock, tokens.MANAGEMENT, org.id, "bootstrap", actor=SYSTEM)
+    gateway = await tokens.create(clock, tokens.GATEWAY, None, "bootstrap", actor=SYSTEM)
+    await projects.create_project(Tenant(org.id, management.id), clock, "Default", actor=SYSTEM)
     return management.secret, gateway.secret
 
 

@@ -68,6 +68,8 @@ class ApiKey(Model):
     recurring_anchor = fields.BigIntField(null=True)
     usage = fields.BigIntField(default=0)
     version = fields.BigIntField(default=1)
+    previous_key_hash = fields.CharField(max_length=64, null=True, unique=True)
+    previous_key_expires_at = fields.BigIntField(null=True)
 
     class Meta:
         table = "api_keys"
@@ -98,3 +100,19 @@ class UsageRecord(Model):
 
     class Meta:
         table = "usage_records"
+
+
+class AuditEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    org_id = fields.BigIntField(null=True)
+    occurred_at = fields.BigIntField()
+    action = fields.CharField(max_length=32)
+    actor_kind = fields.CharField(max_length=24)
+    actor_token_id = fields.BigIntField(null=True)
+    actor_label = fields.CharField(max_length=64, null=True)
+    target_id = fields.CharField(max_length=64, null=True)
+    project_id = fields.BigIntField(null=True)
+    changes = fields.TextField()  # JSON array of {"field", "before", "after"}
+
+    class Meta:
+        table = "audit_events"

@@ -26,10 +26,11 @@ from app.logs import AccessLog
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
-from app.store import changes, keystate, sql
+from app.store import audit, changes, keystate, sql
 
 log = logging.getLogger("keyplane")
 PURGE_EVERY_S = 60.0
+DAY_US = 86_400 * 1_000_000
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -62,13 +63,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     last_purge = [0.0]
 
     async def housekeeping() -> None:
-        """After each poll of the change feed: write last-use times; once a minute drop expired holds
-        and change-feed rows older than an hour (every instance has long applied them)."""
+        """After each poll of the change feed: write last-use times; once a minute drop expired holds,
+        change-feed rows older than an hour (every instance has long applied them) and audit events
+        past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
         if time.monotonic() - last_purge[0] >= PURGE_EVERY_S:
             last_purge[0] = time.monotonic()
-            await keystate.purge_expired_holds(sql.client(), to_micros(clock.now()))
-            await feed_module.prune(to_micros(clock.now()))
+            now_us = to_micros(clock.now())
+            await keystate.purge_expired_holds(sql.client(), now_us)
+            await feed_module.prune(now_us)
+            if settings.audit_retention_days > 0:
+                await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.key_cache = key_cache
     app.state.change_feed = change_feed
     app.state.dataplane = dataplane
+    app.state.housekeeping = housekeeping
     catalog.forget()
     return app
 

@@ -61,6 +61,8 @@ class Settings:
     header_timeout_ms: int = 10_000
     body_timeout_ms: int = 30_000
     max_connections: int = 1000
+    # audit events older than this are pruned by the housekeeping (0 keeps them forever)
+    audit_retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -81,4 +83,5 @@ class Settings:
             header_timeout_ms=_int(env, "KEYPLANE_HEADER_TIMEOUT_MS", 10_000),
             body_timeout_ms=_int(env, "KEYPLANE_BODY_TIMEOUT_MS", 30_000),
             max_connections=_int(env, "KEYPLANE_MAX_CONNECTIONS", 1000),
+            audit_retention_days=_int(env, "KEYPLANE_AUDIT_RETENTION_DAYS", 365),
         )

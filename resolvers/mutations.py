@@ -16,12 +16,13 @@ from schema.inputs import (
     CreateProjectInput,
     DeleteApiKeyInput,
     RenameApiKeyInput,
+    RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     UpdateApiKeyLimitsInput,
     rules_as_tuples,
 )
-from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayload, ProjectPayload
+from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayload, ProjectPayload, RollApiKeyPayload
 from schema.types import ApiKey, Project
 
 
@@ -112,3 +113,15 @@ class Mutation:
         except Refused as refused:
             return DeleteApiKeyPayload(errors=user_errors(refused))
         return DeleteApiKeyPayload(deleted_id=strawberry.ID(ids.encode("ApiKey", deleted)))
+
+    @strawberry.mutation(description="Gives a key a new secret; the previous one works until the grace period ends.")
+    async def roll_api_key(
+        self, info: Info, input: Annotated[RollApiKeyInput, strawberry.argument(description="The key and the grace period.")]
+    ) -> RollApiKeyPayload:
+        context = info.context
+        grace = input.grace_period.as_tuple() if input.grace_period else None
+        try:
+            rolled = await keys.roll_key(context.tenant, context.clock, _key_id(input.id), grace)
+        except Refused as refused:
+            return RollApiKeyPayload(errors=user_errors(refused))
+        return RollApiKeyPayload(api_key=ApiKey.of(rolled.key, context.now_us), secret=rolled.secret)

@@ -7,7 +7,8 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import catalog, iam, keys, projects, usage
+from app.services import audit, catalog, iam, keys, projects, usage
+from schema.audit import AuditEvent
 from schema.types import (ApiKey, CatalogModel, IamRule, ModelOffer, Node, Organization, Project, UsageRecord,
                           organization_of)
 
@@ -32,6 +33,9 @@ async def _node(info: Info, global_id: str) -> Node | None:
     if type_name == "UsageRecord":
         record = await usage.get_record(context.tenant, pk)
         return None if record is None else UsageRecord.of(record)
+    if type_name == "AuditEvent":
+        row = await audit.get_event(context.tenant, pk)
+        return None if row is None else AuditEvent.of(row)
     return None
 
 

@@ -16,7 +16,7 @@ from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, Grap
 from graphql.execution.values import get_argument_values
 
 from app.domain.timeconv import to_micros
-from app.services import keys, usage
+from app.services import audit, keys, usage
 from app.services.errors import Refused
 from schema.errors import argument_error
 
@@ -29,6 +29,7 @@ ArgumentCheck = Callable[[dict, int], object]
 """(the field's coerced arguments, now in microseconds) -> anything; raises ``Refused``."""
 
 ARGUMENT_CHECKS: dict[tuple[str, str], ArgumentCheck] = {
+    ("Organization", "auditEvents"): lambda args, _now: audit.page_args(args.get("first"), args.get("after")),
     ("Project", "apiKeys"): lambda args, _now: keys.page_args(args.get("first"), args.get("after")),
     ("ApiKey", "usageRecords"): lambda args, _now: usage.records_page_args(args.get("first"), args.get("after")),
     ("ApiKey", "usageSummary"): lambda args, now: usage.summary_range(now, _micros(args.get("from")), _micros(args.get("to"))),

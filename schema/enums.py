@@ -79,3 +79,29 @@ ErrorCode = described(ErrorCodeEnum, "ErrorCode", "Why a mutation changed nothin
     "UNKNOWN_MODEL": "An IAM rule names a model the catalog does not know.",
     "UNKNOWN_PROVIDER": "An IAM rule names a provider the catalog does not know.",
 })
+
+
+@strawberry.enum(name="AuditAction", description="What an audit event records.")
+class AuditAction(enum.Enum):
+    PROJECT_CREATED = strawberry.enum_value("PROJECT_CREATED", description="A project was created.")
+    KEY_CREATED = strawberry.enum_value("KEY_CREATED", description="An API key was created.")
+    KEY_RENAMED = strawberry.enum_value("KEY_RENAMED", description="An API key was renamed.")
+    KEY_LIMITS_UPDATED = strawberry.enum_value("KEY_LIMITS_UPDATED", description="An API key's spend limits changed.")
+    KEY_ENABLED = strawberry.enum_value("KEY_ENABLED", description="An API key was enabled (or given a new expiry).")
+    KEY_DISABLED = strawberry.enum_value("KEY_DISABLED", description="An API key was disabled.")
+    KEY_IAM_RULES_UPDATED = strawberry.enum_value("KEY_IAM_RULES_UPDATED", description="An API key's IAM rules changed.")
+    KEY_ROLLED = strawberry.enum_value("KEY_ROLLED", description="An API key got a new secret.")
+    KEY_DELETED = strawberry.enum_value("KEY_DELETED", description="An API key was deleted.")
+    TOKEN_CREATED = strawberry.enum_value("TOKEN_CREATED", description="A management or gateway token was created.")
+    TOKEN_REVOKED = strawberry.enum_value("TOKEN_REVOKED", description="A token was revoked.")
+    PLAN_CHANGED = strawberry.enum_value("PLAN_CHANGED", description="The organization's plan or key limit changed.")
+    WEBHOOK_CREATED = strawberry.enum_value("WEBHOOK_CREATED", description="A webhook was created.")
+    WEBHOOK_UPDATED = strawberry.enum_value("WEBHOOK_UPDATED", description="A webhook was changed.")
+    WEBHOOK_DELETED = strawberry.enum_value("WEBHOOK_DELETED", description="A webhook was deleted.")
+
+
+@strawberry.enum(name="ActorKind", description="Who made a change.")
+class ActorKind(enum.Enum):
+    MANAGEMENT_TOKEN = strawberry.enum_value("MANAGEMENT_TOKEN", description="A management token, through GraphQL.")
+    OPERATOR = strawberry.enum_value("OPERATOR", description="The operator, through the keyplane CLI.")
+    SYSTEM = strawberry.enum_value("SYSTEM", description="Keyplane itself (the first start's bootstrap).")

@@ -94,3 +94,10 @@ class SetApiKeyIamRulesInput:
 @strawberry.input(description="The key to delete.")
 class DeleteApiKeyInput:
     id: strawberry.ID = strawberry.field(description=KEY_ID)
+
+
+@strawberry.input(description="Old secret keeps working until now + gracePeriod; null or absent: it stops at once. At most 30 days.")
+class RollApiKeyInput:
+    id: strawberry.ID = strawberry.field(description="The key to give a new secret.")
+    grace_period: TtlInput | None = strawberry.field(
+        default=None, description="How long the previous secret keeps working; null or absent: it stops at once.")

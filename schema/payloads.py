@@ -32,3 +32,10 @@ class ApiKeyPayload:
 class DeleteApiKeyPayload:
     deleted_id: strawberry.ID | None = strawberry.field(default=None, description="The deleted key's global id; null on failure.")
     errors: list[UserError] = strawberry.field(default_factory=list, description=ERRORS)
+
+
+@strawberry.type(description="The rolled key and its new secret (shown here once), or the errors.")
+class RollApiKeyPayload:
+    api_key: ApiKey | None = strawberry.field(default=None, description="The key, with its new masked key.")
+    secret: str | None = strawberry.field(default=None, description="The new full key: here, and nowhere else, ever.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Why nothing changed; empty on success.")

@@ -175,6 +175,8 @@ class ApiKey(Node):
     last_used_at: datetime | None = strawberry.field(description="The last authorization or recorded usage; null: never used")
     usage: Money = strawberry.field(description="All-time tracked usage, every source")
     limits: Limits = strawberry.field(description="The key's spending limits.")
+    previous_key_expires_at: datetime | None = strawberry.field(
+        description="When the previous secret stops working; null when there is none.")
     row: strawberry.Private[models.ApiKey]
 
     @classmethod
@@ -195,6 +197,7 @@ class ApiKey(Node):
                     amount=Money(format_nanos(row.recurring_amount)), window=Window(value=window.value, unit=window.unit)
                 ),
             ),
+            previous_key_expires_at=optional_from_micros(key_service.previous_key_valid_until(row, now_us)),
             row=row,
         )
 
@@ -327,6 +330,18 @@ class Organization(Node):
     @strawberry.field(description="The organization's projects, oldest first.")
     async def projects(self, info: Info) -> list[Project]:
         return [Project.of(row, info.context) for row in await project_service.projects_of(self.row.id)]
+
+    @strawberry.field(description="Every change made to this organization's objects, newest first.")
+    async def audit_events(
+        self,
+        filter: Annotated[Annotated["AuditFilter", strawberry.lazy("schema.audit")] | None,
+                          strawberry.argument(description="Which events to list; all when left out.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="How many events per page (at most 100).")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="The cursor of the event to continue after.")] = None,
+    ) -> Annotated["AuditEventConnection", strawberry.lazy("schema.audit")]:
+        from schema.audit import audit_events
+
+        return await audit_events(self.row.id, filter, first, after)
 
 
 @strawberry.type(description="One provider's offer of a model, with its prices.")

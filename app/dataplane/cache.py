@@ -7,6 +7,10 @@ by the change feed from another, drops its entry; the next request reloads it. A
 a change of the same key overtook is answered but not kept; changes of other keys (usage
 arrives all the time) do not disturb it. Unknown hashes are remembered too (so guessing
 costs no query) until a key this instance does not hold changes: it may be a new one.
+
+A rolled key has two working secrets during its grace period, so up to two entries (one per
+hash); a change of the key drops both. The previous secret's entry is valid only until its
+grace ends: the next request after that reloads it and finds nothing (no background job).
 """
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ class Entry:
     window_usage: int
     held: int  # open holds, all-time
     held_by_window: dict[int | None, int]  # open holds by the window they count against
-    valid_until: int  # the first expiry among those holds: after it, the sums above are stale
+    valid_until: int  # the first expiry among those holds (or of this secret): after it, the entry is stale
+    secret_until: int = NEVER  # the previous secret of a rolled key works only until its grace ends
     bounds: periods.PeriodBounds | None = None  # the window of the last answer: usually still current
     verdicts: tuple | None = None  # (catalog, {(model, provider): IAM verdict}): rules change only with the entry
 
@@ -71,7 +76,7 @@ class Entry:
 class KeyCache:
     def __init__(self) -> None:
         self._by_hash: dict[str, Entry] = {}
-        self._hash_of: dict[int, str] = {}
+        self._hash_of: dict[int, set[str]] = {}  # a rolled key in its grace period has two hashes
         self._unknown: set[str] = set()
         self._last_used: dict[int, int] = {}
         # invalidation bookkeeping, so that a load overtaken by a change of its key is not kept
@@ -97,18 +102,21 @@ class KeyCache:
     async def _load(self, key_hash: str, now_us: int) -> Entry | None:
         started, unknown_epoch = self._changes, self._unknown_epoch
         conn = sql.client()
-        row = await keystate.key_row_by_hash(conn, key_hash)
+        row = await keystate.key_row_by_hash(conn, key_hash, now_us)
         if row is None:
             # a key created while we looked must not be remembered as unknown
             if unknown_epoch == self._unknown_epoch and len(self._unknown) < MAX_UNKNOWN:
                 self._unknown.add(key_hash)
             return None
         entry = await self.entry_from_row(conn, row, now_us)
+        if row["secret_expires_at"] is not None:  # the previous secret of a rolled key: only until its grace ends
+            entry.secret_until = row["secret_expires_at"]
+            entry.valid_until = min(entry.valid_until, entry.secret_until)
         if self._unchanged_since(row["id"], started):
             if len(self._by_hash) >= MAX_ENTRIES:
                 self.clear()
             self._by_hash[key_hash] = entry
-            self._hash_of[row["id"]] = key_hash
+            self._hash_of.setdefault(row["id"], set()).add(key_hash)
         return entry
 
     def _unchanged_since(self, key_id: int, started: int) -> bool:
@@ -149,12 +157,16 @@ class KeyCache:
     def held_here(self, key_id: int, counters: Counters, window_start: int | None, amount: int, expires_at: int) -> None:
         """A hold this instance just took, with the counters it read under the key's lock: the
         entry is brought up to date in place instead of being reloaded."""
-        key_hash = self._hash_of.get(key_id)
-        entry = self._by_hash.get(key_hash) if key_hash is not None else None
-        if entry is None:
+        entries = [self._by_hash[h] for h in self._hash_of.get(key_id, ()) if h in self._by_hash]
+        if not entries:
             return
         self._changes += 1
         self._changed_at[key_id] = self._changes  # a load already under way is now stale
+        for entry in entries:
+            self._held_in_place(entry, counters, window_start, amount, expires_at)
+
+    @staticmethod
+    def _held_in_place(entry: Entry, counters: Counters, window_start: int | None, amount: int, expires_at: int) -> None:
         entry.usage = counters.usage
         entry.held = counters.held + amount
         entry.window_start = window_start
@@ -173,9 +185,10 @@ class KeyCache:
             self._changed_at.clear()
             self._floor = self._changes
         self._changed_at[key_id] = self._changes
-        key_hash = self._hash_of.pop(key_id, None)
-        if key_hash is not None:
-            self._by_hash.pop(key_hash, None)
+        key_hashes = self._hash_of.pop(key_id, None)
+        if key_hashes:
+            for key_hash in key_hashes:
+                self._by_hash.pop(key_hash, None)
         else:
             # not a key this instance holds: it may be new, and its hash remembered as unknown
             self._unknown.clear()
@@ -194,22 +207,25 @@ class KeyCache:
         counters the transaction left (no reload). Other instances hear of it through the feed
         (COUNTERS) and drop their entries."""
         for after in counters_after:
-            key_hash = self._hash_of.get(after.key_id)
-            entry = self._by_hash.get(key_hash) if key_hash is not None else None
             self._changes += 1
             self._changed_at[after.key_id] = self._changes  # a load already under way is now stale
-            if entry is None:
-                continue
-            # absolute values from the committed transaction; usage only grows, so the larger wins
-            # when two of this instance's transactions on one key finish out of order
-            entry.usage = max(entry.usage, after.usage)
-            if entry.window_start in after.window_usage:
-                entry.window_usage = max(entry.window_usage, after.window_usage[entry.window_start])
-            if after.holds is not None:
-                by_window, first_expiry = after.holds
-                entry.held = sum(by_window.values())
-                entry.held_by_window = dict(by_window)
-                entry.valid_until = first_expiry
+            for key_hash in self._hash_of.get(after.key_id, ()):
+                entry = self._by_hash.get(key_hash)
+                if entry is not None:
+                    self._counted_in_place(entry, after)
+
+    @staticmethod
+    def _counted_in_place(entry: Entry, after: keystate.CountersAfter) -> None:
+        # absolute values from the committed transaction; usage only grows, so the larger wins
+        # when two of this instance's transactions on one key finish out of order
+        entry.usage = max(entry.usage, after.usage)
+        if entry.window_start in after.window_usage:
+            entry.window_usage = max(entry.window_usage, after.window_usage[entry.window_start])
+        if after.holds is not None:
+            by_window, first_expiry = after.holds
+            entry.held = sum(by_window.values())
+            entry.held_by_window = dict(by_window)
+            entry.valid_until = min(first_expiry, entry.secret_until)
 
     def on_change(self, kind: str, ref_id: int | None) -> None:
         if kind in (changes.KEY, changes.COUNTERS):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 class Tenant:
     org_id: int
     token_id: int
+    label: str | None = None  # the token's label, for the audit log
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from app.domain.catalog import Catalog
 from app.domain.ids import encode
 from app.domain.timeconv import to_micros
 from app.services.callers import Tenant
+from app.domain.audit import AuditAction
 from app.services.errors import ErrorCode, Problems
 from app.store import changes, sql
 
@@ -28,6 +29,15 @@ def validate(rules_input: list[tuple[str, list[str]]], field: str, problems: Pro
     return normalized
 
 
+def as_pairs(rules: NormalizedRules) -> list[tuple[str, list[str]]]:
+    return [(rule_type.value, list(values)) for rule_type, values in rules]
+
+
+async def pairs_of_key(key_id: int, conn=None) -> list[tuple[str, list[str]]]:
+    """A key's rules as (type, values) pairs, for its audit events (``conn``: read inside that transaction)."""
+    return [(rule.type.value, list(rule.values)) for rule in (await rules_for_keys([key_id], conn))[key_id]]
+
+
 async def replace_rules(tx, key_id: int, rules: NormalizedRules) -> None:
     await sql.execute(tx, "DELETE FROM iam_rules WHERE key_id = ?", [key_id])
     for position, (rule_type, values) in enumerate(rules):
@@ -39,7 +49,7 @@ async def replace_rules(tx, key_id: int, rules: NormalizedRules) -> None:
 
 
 async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list[tuple[str, list[str]]]) -> models.ApiKey:
-    from app.services import catalog
+    from app.services import catalog, keys
     from app.services.keys import get_key_or_refuse
 
     problems = Problems()
@@ -48,9 +58,14 @@ async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list
     key = await get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())
     async with in_transaction() as tx:
+        key = await keys.lock_key(tx, tenant, key.id)
+        before = keys.audited_fields(key, await pairs_of_key(key.id, tx))
+        after = keys.audited_fields(key, as_pairs(rules))
         await models.ApiKey.filter(id=key.id).using_db(tx).update(version=F("version") + 1)
         await replace_rules(tx, key.id, rules)
         await changes.emit(tx, changes.KEY, key.id, now_us)
+        if after != before:
+            await keys.record_key_event(tx, tenant, AuditAction.KEY_IAM_RULES_UPDATED, key, before, after, now_us)
     changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)
 
@@ -76,14 +91,14 @@ async def get_rule(tenant: Tenant, rule_id: int | None) -> iam_domain.Rule | Non
     return None if row is None else rule_from_row(row)
 
 
-async def rules_for_keys(key_ids: list[int]) -> dict[int, list[iam_domain.Rule]]:
+async def rules_for_keys(key_ids: list[int], conn=None) -> dict[int, list[iam_domain.Rule]]:
     """Every rule of these keys, in order, in one query."""
     result: dict[int, list[iam_domain.Rule]] = {key_id: [] for key_id in key_ids}
     if not key_ids:
         return result
     marks = ", ".join("?" for _ in key_ids)
     rows = await sql.fetch(
-        sql.client(),
+        conn or sql.client(),
         f"SELECT id, key_id, type, rule_values FROM iam_rules WHERE key_id IN ({marks}) ORDER BY key_id, position",
         key_ids,
     )

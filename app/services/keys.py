@@ -1,4 +1,4 @@
-"""API keys: create (within the plan quota), read, rename, enable/disable, delete."""
+"""API keys: create (within the plan quota), read, rename, enable/disable, roll, delete; each change with its audit event."""
 from __future__ import annotations
 
 import enum
@@ -8,16 +8,23 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from app import models
-from app.domain import names, secrets, ttl
+from datetime import timedelta
+
+from app.domain import audit as audit_domain, names, secrets, ttl
+from app.domain.audit import AuditAction
+from app.domain.ids import encode
 from app.domain.cursors import encode_cursor
 from app.domain.status import KeyStatus, key_status
 from app.domain.timeconv import to_micros
 from app.services import catalog, iam, orgs
+from app.services.audit import actor_of
 from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, sql
+from app.store import audit, changes, sql
+
+MAX_GRACE = timedelta(days=30)
 
 
 class KeyFilter(str, enum.Enum):
@@ -34,6 +41,30 @@ class CreatedKey:
 
 def status_of(key: models.ApiKey, now_us: int) -> KeyStatus:
     return key_status(key.enabled, key.expires_at, now_us)
+
+
+def audited_fields(key: models.ApiKey, rules: list[tuple[str, list[str]]] | None = None) -> audit_domain.Fields:
+    """What the audit log shows of a key (``rules``: (type, values) pairs; None leaves them out)."""
+    fields = audit_domain.key_fields(
+        key.name, key.enabled, key.expires_at, key.all_time_limit, key.recurring_amount, key.recurring_value,
+        key.recurring_unit, rules or [], key.masked_key,
+    )
+    if rules is None:
+        del fields["iamRules"]
+    return fields
+
+
+async def record_key_event(tx, tenant: Tenant, action: AuditAction, key: models.ApiKey, before, after, now_us: int) -> None:
+    """The audit event of a change to one key, in the change's own transaction."""
+    await audit.record(tx, org_id=tenant.org_id, actor=actor_of(tenant), action=action,
+                       target_id=encode("ApiKey", key.id), project_id=key.project_id,
+                       changes=audit_domain.diff(before, after), now_us=now_us)
+
+
+def previous_key_valid_until(key: models.ApiKey, now_us: int) -> int | None:
+    """When the previous secret of a rolled key stops working; None when it already has (or there is none)."""
+    until = key.previous_key_expires_at
+    return until if key.previous_key_hash is not None and until is not None and until > now_us else None
 
 
 def _clean_name(raw: str, problems: Problems) -> str | None:
@@ -64,6 +95,17 @@ async def get_key_or_refuse(tenant: Tenant, key_id: int | None) -> models.ApiKey
     if key is None:
         raise not_found("id", "API key")
     return key
+
+
+async def lock_key(tx, tenant: Tenant, key_id: int) -> models.ApiKey:
+    """Lock the key's row until ``tx`` ends (a row lock on PostgreSQL, the write lock on SQLite: a
+    write first, so SQLite never has to upgrade a read) and read it under that lock, so that the
+    audit's "before" is exactly what this change replaces, however many writers there are."""
+    locked = await sql.execute(tx, "UPDATE api_keys SET version = version WHERE id = ? AND org_id = ?",
+                               [key_id, tenant.org_id])
+    if locked != 1:
+        raise not_found("id", "API key")  # deleted meanwhile
+    return await models.ApiKey.filter(id=key_id).using_db(tx).first()
 
 
 async def create_key(
@@ -125,6 +167,8 @@ async def create_key(
         )
         await iam.replace_rules(tx, key.id, rules)
         await changes.emit(tx, changes.KEY, key.id, now_us)
+        await record_key_event(tx, tenant, AuditAction.KEY_CREATED, key, None,
+                               audited_fields(key, iam.as_pairs(rules)), now_us)
     changes.applied_locally(changes.KEY, key.id)
     return CreatedKey(key, secret)
 
@@ -134,9 +178,16 @@ async def rename_key(tenant: Tenant, clock, key_id: int | None, name: str) -> mo
     clean = _clean_name(name, problems)
     problems.raise_if_any()
     key = await get_key_or_refuse(tenant, key_id)
-    if key.name != clean:
-        await models.ApiKey.filter(id=key.id).update(name=clean)
-        key.name = clean
+    if key.name == clean:
+        return key
+    now_us = to_micros(clock.now())
+    async with in_transaction() as tx:
+        key = await lock_key(tx, tenant, key.id)
+        if key.name != clean:
+            before = audited_fields(key)
+            await models.ApiKey.filter(id=key.id).using_db(tx).update(name=clean)
+            key.name = clean
+            await record_key_event(tx, tenant, AuditAction.KEY_RENAMED, key, before, audited_fields(key), now_us)
     return key
 
 
@@ -155,8 +206,16 @@ async def set_enabled(tenant: Tenant, clock, key_id: int | None, enabled: bool, 
     if expires_at is not None:
         updates["expires_at"] = expires_at
     async with in_transaction() as tx:
+        key = await lock_key(tx, tenant, key.id)
+        before = audited_fields(key)
         await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates, version=F("version") + 1)
         await changes.emit(tx, changes.KEY, key.id, now_us)
+        key.enabled = enabled
+        key.expires_at = expires_at if expires_at is not None else key.expires_at
+        after = audited_fields(key)
+        if after != before:  # enabling an enabled key changes nothing worth an event
+            action = AuditAction.KEY_ENABLED if enabled else AuditAction.KEY_DISABLED
+            await record_key_event(tx, tenant, action, key, before, after, now_us)
     changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)
 
@@ -166,11 +225,14 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
     key = await get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())
     async with in_transaction() as tx:
+        key = await lock_key(tx, tenant, key.id)
+        before = audited_fields(key, await iam.pairs_of_key(key.id, tx))
         deleted = await sql.execute(tx, "DELETE FROM api_keys WHERE id = ? AND org_id = ?", [key.id, tenant.org_id])
         if deleted == 0:  # deleted concurrently (SQLite's count also includes the rows removed by ON DELETE CASCADE)
             raise not_found("id", "API key")
         await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
         await changes.emit(tx, changes.KEY, key.id, now_us)
+        await record_key_event(tx, tenant, AuditAction.KEY_DELETED, key, before, None, now_us)
     changes.applied_locally(changes.KEY, key.id)
     return key.id
 
@@ -179,6 +241,54 @@ def page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, ...
     """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
     GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
     return page_size(first), after_position("k", after, 1)
+def _grace(grace_input: tuple | None, problems: Problems) -> timedelta | None:
+    """``grace_input`` is (value, unit) like a TTL, at most 30 days; None: the old secret stops at once."""
+    if grace_input is None:
+        return None
+    try:
+        length = ttl.ttl_length(*grace_input)
+    except ttl.TtlError as exc:
+        problems.validation("gracePeriod", f"gracePeriod {exc}".replace("must be at most 3650 days", "must be at most 30 days"))
+        return None
+    if length > MAX_GRACE:
+        problems.validation("gracePeriod", "gracePeriod must be at most 30 days")
+        return None
+    return length
+
+
+async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple | None) -> CreatedKey:
+    """A new secret for the same key (limits, usage, windows, rules and status stay). The previous
+    secret keeps working until now + grace; rolling again ends any earlier grace at once, so a key
+    never has more than two working secrets. Status is not touched: EXPIRED or DISABLED keys may roll."""
+    problems = Problems()
+    grace = _grace(grace_input, problems)
+    problems.raise_if_any()
+    key = await get_key_or_refuse(tenant, key_id)
+    now_us = to_micros(clock.now())
+    secret = secrets.generate(secrets.KEY_PREFIX)
+    previous_until = None if grace is None else now_us + grace // timedelta(microseconds=1)
+    async with in_transaction() as tx:
+        key = await lock_key(tx, tenant, key.id)
+        before = audited_fields(key)
+        before["previousKeyExpiresAt"] = audit_domain.time_text(previous_key_valid_until(key, now_us))
+        # every right-hand side reads the row as it was: the current hash becomes the previous one
+        rolled = await sql.execute(
+            tx,
+            "UPDATE api_keys SET previous_key_hash = CASE WHEN ? THEN key_hash ELSE NULL END,"
+            " previous_key_expires_at = ?, key_hash = ?, masked_key = ?, version = version + 1"
+            " WHERE id = ? AND org_id = ?",
+            [grace is not None, previous_until, secrets.hash_secret(secret), secrets.mask_key(secret), key.id,
+             tenant.org_id],
+        )
+        if rolled != 1:  # deleted meanwhile
+            raise not_found("id", "API key")
+        await changes.emit(tx, changes.KEY, key.id, now_us)
+        key.masked_key = secrets.mask_key(secret)
+        after = audited_fields(key)
+        after["previousKeyExpiresAt"] = audit_domain.time_text(previous_until)
+        await record_key_event(tx, tenant, AuditAction.KEY_ROLLED, key, before, after, now_us)
+    changes.applied_locally(changes.KEY, key.id)
+    return CreatedKey(await models.ApiKey.get(id=key.id), secret)
 
 
 async def list_keys(

@@ -2,17 +2,24 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import names
+from app.domain.audit import Actor, AuditAction, diff
+from app.domain.ids import encode
 from app.domain.timeconv import to_micros
+from app.services.audit import actor_of
 from app.services.callers import Tenant
 from app.services.errors import ErrorCode, refuse
+from app.store import audit
 
 MAX_PROJECTS_PER_ORG = 1000
 
 
-async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = None) -> models.Project:
+async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = None,
+                         actor: Actor | None = None) -> models.Project:
+    """``actor``: who the audit log names (default: the tenant's token; bootstrap passes SYSTEM)."""
     try:
         clean = names.clean_name(name)
     except names.NameError_ as exc:
@@ -24,10 +31,16 @@ async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = 
     key = names.name_key(clean)
     if any(names.name_key(other) == key for other in existing):
         raise _name_taken(clean)
+    now_us = to_micros(clock.now())
     try:
-        return await models.Project.create(org_id=owner, name=clean, name_key=key, created_at=to_micros(clock.now()))
+        async with in_transaction() as tx:
+            project = await models.Project.create(using_db=tx, org_id=owner, name=clean, name_key=key, created_at=now_us)
+            await audit.record(tx, org_id=owner, actor=actor or actor_of(tenant), action=AuditAction.PROJECT_CREATED,
+                               target_id=encode("Project", project.id), project_id=project.id,
+                               changes=diff(None, {"name": clean}), now_us=now_us)
     except IntegrityError:  # a concurrent create of the same name won (the unique index projects_org_name_key)
         raise _name_taken(clean) from None
+    return project
 
 
 def _name_taken(name: str):

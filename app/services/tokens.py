@@ -7,10 +7,11 @@ from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import ids, names, secrets
+from app.domain.audit import OPERATOR, Actor, AuditAction, diff, time_text
 from app.domain.timeconv import to_micros
 from app.services.callers import Caller, Gateway, Tenant
 from app.services.errors import ErrorCode, refuse
-from app.store import changes
+from app.store import audit, changes
 
 MANAGEMENT = "management"
 GATEWAY = "gateway"
@@ -33,17 +34,32 @@ def _label(raw: str | None) -> str:
         raise refuse(ErrorCode.VALIDATION, "label", f"label {exc}") from None
 
 
-async def create(clock, kind: str, org_id: int | None, label: str | None = None) -> CreatedToken:
+def _audited(token: models.Token) -> dict:
+    """What the audit log shows of a token: never its secret, hash or hint."""
+    return {"kind": token.kind, "label": token.label or None, "revokedAt": time_text(token.revoked_at)}
+
+
+async def _record(tx, token: models.Token, action: AuditAction, before, after, actor: Actor, now_us: int) -> None:
+    # a gateway token belongs to no organization: its events are for operators (no tenant sees them)
+    await audit.record(tx, org_id=token.org_id, actor=actor, action=action, target_id=ids.encode("Token", token.id),
+                       project_id=None, changes=diff(before, after), now_us=now_us)
+
+
+async def create(clock, kind: str, org_id: int | None, label: str | None = None, actor: Actor = OPERATOR) -> CreatedToken:
     prefix = secrets.MANAGEMENT_PREFIX if kind == MANAGEMENT else secrets.GATEWAY_PREFIX
     secret = secrets.generate(prefix)
-    token = await models.Token.create(
-        kind=kind,
-        org_id=org_id,
-        label=_label(label),
-        token_hash=secrets.hash_secret(secret),
-        hint=f"{secret[:len(prefix) + 4]}…{secret[-4:]}",
-        created_at=to_micros(clock.now()),
-    )
+    now_us = to_micros(clock.now())
+    async with in_transaction() as tx:
+        token = await models.Token.create(
+            using_db=tx,
+            kind=kind,
+            org_id=org_id,
+            label=_label(label),
+            token_hash=secrets.hash_secret(secret),
+            hint=f"{secret[:len(prefix) + 4]}…{secret[-4:]}",
+            created_at=now_us,
+        )
+        await _record(tx, token, AuditAction.TOKEN_CREATED, None, _audited(token), actor, now_us)
     return CreatedToken(token.id, secret)
 
 
@@ -54,7 +70,7 @@ async def list_tokens(org_id: int | None = None) -> list[models.Token]:
     return await query
 
 
-async def revoke(clock, token_or_id: str) -> models.Token:
+async def revoke(clock, token_or_id: str, actor: Actor = OPERATOR) -> models.Token:
     """Revoke by the secret itself or by the numeric id shown in `token list`."""
     value = token_or_id.strip()
     if value.startswith((secrets.MANAGEMENT_PREFIX, secrets.GATEWAY_PREFIX)):
@@ -67,11 +83,13 @@ async def revoke(clock, token_or_id: str) -> models.Token:
         raise refuse(ErrorCode.NOT_FOUND, "token", "no such token")
     if token.revoked_at is None:
         now_us = to_micros(clock.now())
+        before = _audited(token)
         async with in_transaction() as tx:
             await models.Token.filter(id=token.id).using_db(tx).update(revoked_at=now_us)
             await changes.emit(tx, changes.TOKEN, token.id, now_us)
+            token.revoked_at = now_us
+            await _record(tx, token, AuditAction.TOKEN_REVOKED, before, _audited(token), actor, now_us)
         changes.applied_locally(changes.TOKEN, token.id)
-        token.revoked_at = now_us
     return token
 
 
@@ -95,7 +113,7 @@ async def authenticate(clock, secret: str | None) -> Caller | None:
     if token.last_used_at is None or now_us - token.last_used_at >= LAST_USE_RESOLUTION_US:
         await models.Token.filter(id=token.id).update(last_used_at=now_us)
     if token.kind == MANAGEMENT and token.org_id is not None:
-        return Tenant(org_id=token.org_id, token_id=token.id)
+        return Tenant(org_id=token.org_id, token_id=token.id, label=token.label or None)
     if token.kind == GATEWAY:
         return Gateway(token_id=token.id)
     return None

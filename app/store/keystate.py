@@ -39,8 +39,16 @@ async def open_holds(conn, key_id: int, now_us: int) -> tuple[dict[int | None, i
             min((int(r["first_expiry"]) for r in rows), default=None))
 
 
-async def key_row_by_hash(conn, key_hash: str) -> dict | None:
-    return await sql.fetch_one(conn, f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", [key_hash])
+async def key_row_by_hash(conn, key_hash: str, now_us: int) -> dict | None:
+    """The key whose current secret has this hash, or whose previous secret (of a roll) has it and is
+    still in its grace period. ``secret_expires_at``: when this secret stops working (None: it does not)."""
+    return await sql.fetch_one(
+        conn,
+        f"SELECT {_KEY_COLUMNS}, NULL AS secret_expires_at FROM api_keys WHERE key_hash = ?"
+        f" UNION ALL SELECT {_KEY_COLUMNS}, previous_key_expires_at AS secret_expires_at FROM api_keys"
+        " WHERE previous_key_hash = ? AND previous_key_expires_at > ?",
+        [key_hash, key_hash, now_us],
+    )
 
 
 async def key_row_by_id(conn, key_id: int) -> dict | None:

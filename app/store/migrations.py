@@ -192,6 +192,29 @@ MIGRATIONS += (
         "postgres": _postgres_amount_checks(),
         "sqlite": _sqlite_amount_checks(),
     }),
+    Migration(5, "key rotation and the audit log", (
+        # the previous secret of a rolled key: it authorizes until previous_key_expires_at
+        "ALTER TABLE api_keys ADD COLUMN previous_key_hash VARCHAR(64) NULL",
+        "ALTER TABLE api_keys ADD COLUMN previous_key_expires_at BIGINT NULL",
+        "CREATE UNIQUE INDEX api_keys_previous_hash ON api_keys (previous_key_hash)",
+        # no foreign keys: an event outlives the key, project or token it names
+        """CREATE TABLE audit_events (
+            id {pk},
+            org_id BIGINT NULL,
+            occurred_at BIGINT NOT NULL,
+            action VARCHAR(32) NOT NULL,
+            actor_kind VARCHAR(24) NOT NULL,
+            actor_token_id BIGINT NULL,
+            actor_label VARCHAR(64) NULL,
+            target_id VARCHAR(64) NULL,
+            project_id BIGINT NULL,
+            changes TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_events_org ON audit_events (org_id, id)",
+        "CREATE INDEX audit_events_target ON audit_events (org_id, target_id, id)",
+        "CREATE INDEX audit_events_project ON audit_events (org_id, project_id, id)",
+        "CREATE INDEX audit_events_time ON audit_events (occurred_at)",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -8,6 +8,8 @@ import {
   amountEl, PLAN_NAMES, plural, proportion, ruleLabel, timeEl, toNanos, windowLabel,
 } from './format.js';
 import { closeOpenMenu, menuButton } from './menu.js';
+import { activityDialog } from './activity.js';
+import { previousKeyNote, rollDialog } from './roll.js';
 
 const PROJECT_KEY = 'keyplane.project';
 const $ = (id) => document.getElementById(id);
@@ -294,7 +296,7 @@ function keyRow(key) {
     h('td', { class: 'cell-name', 'data-label': 'Name' },
       h('span', { class: 'key-name' }, key.name),
       h('span', { class: 'cell-sub' }, key.lastUsedAt ? ['Last used ', timeEl(key.lastUsedAt)] : 'Never used')),
-    h('td', { 'data-label': 'API Key' }, h('code', { class: 'masked-key' }, key.maskedKey)),
+    h('td', { 'data-label': 'API Key' }, h('code', { class: 'masked-key' }, key.maskedKey), previousKeyNote(key)),
     h('td', { 'data-label': 'Status' }, statusCell(key)),
     h('td', { 'data-label': 'Created' }, timeEl(key.createdAt, { dateOnly: true })),
     h('td', { 'data-label': 'Usage', class: 'num' }, usageCell(key)),
@@ -363,6 +365,8 @@ function actionsMenu(key) {
       { label: 'Rename', icon: 'edit', onSelect: () => renameDialog(key, ctx) },
       { label: 'Update limits', icon: 'limits', onSelect: () => limitsDialog(key, ctx) },
       { label: 'IAM rules', icon: 'shield', onSelect: () => iamDialog(key, ctx) },
+      { label: 'Roll key', icon: 'key', onSelect: () => rollDialog(key, ctx) },
+      { label: 'Activity', icon: 'clock', onSelect: () => activityDialog({ filter: { targetId: key.id }, title: `“${key.name}”`, ctx }) },
       'separator',
       key.status === 'ACTIVE'
         ? { label: 'Disable', icon: 'pause', onSelect: () => toggleEnabled(key, ctx) }
@@ -396,6 +400,9 @@ function openCreate() {
 }
 
 $('create-key').addEventListener('click', openCreate);
+$('project-activity').addEventListener('click', () => activityDialog({
+  filter: { projectId: state.projectId }, title: state.project?.name ?? '', ctx: { onAuthError, returnFocus: $('project-activity') },
+}));
 $('plan-hint').tabIndex = -1;
 
 // ---------------------------------------------------------------- tabs, paging, refresh

@@ -389,7 +389,7 @@ export function createKeyDialog(ctx) {
   return modal;
 }
 
-function showSecret(modal, footer, secret, key) {
+export function showSecret(modal, footer, secret, key) {
   modal.setTitle('Save your API key');
   if (modal.descEl) modal.descEl.textContent = `“${key.name}” is ready to use.`;
   const warningId = nextId('warn');

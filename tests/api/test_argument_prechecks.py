@@ -19,7 +19,7 @@ from schema.build import schema
 
 SDL = schema._schema
 CHECKED_ARGUMENTS = {"first", "after", "from", "to"}
-CURSOR_KIND = {("Project", "apiKeys"): ("k", 1), ("ApiKey", "usageRecords"): ("u", 2)}
+CURSOR_KIND = {("Project", "apiKeys"): ("k", 1), ("ApiKey", "usageRecords"): ("u", 2), ("Organization", "auditEvents"): ("a", 1)}
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -50,6 +50,19 @@ def path_from(start: str, goal: str) -> list[str]:
                 seen.add(target.name)
                 queue.append((target.name, path + [field_name]))
     raise AssertionError(f"no path from {start} to {goal}")
+
+
+def reachable_from_key(field: tuple[str, str]) -> bool:
+    try:
+        path_from("ApiKey", field[0])
+    except AssertionError:
+        return False
+    return True
+
+
+def fields_in_key_selections() -> list[tuple[str, str]]:
+    """The checked fields a mutation's key payload can select (the others are tested in queries)."""
+    return [field for field in fields_with_checked_arguments() if reachable_from_key(field)]
 
 
 def selection(owner: str, field: str, arguments: str) -> str:
@@ -105,7 +118,7 @@ async def key_count() -> int:
 @EXAMPLES
 @given(data=st.data())
 async def test_bad_arguments_in_a_create_selection_commit_nothing(acme, data):
-    owner, field = data.draw(st.sampled_from(fields_with_checked_arguments()))
+    owner, field = data.draw(st.sampled_from(fields_in_key_selections()))
     arguments = data.draw(bad_arguments(owner, field))
     before = await key_count()
     query = f"mutation($input: CreateApiKeyInput!) {{ createApiKey(input: $input) {{ secret apiKey {{ {selection(owner, field, arguments)} }} }} }}"
@@ -122,7 +135,7 @@ async def test_bad_arguments_in_a_rename_selection_change_nothing(acme, data):
         await acme.gql.mutate("CreateApiKey", projectId=acme.project_id, name="before")
     (row,) = await sql.fetch(sql.client(), "SELECT id FROM api_keys")
     key_id = encode("ApiKey", row["id"])
-    owner, field = data.draw(st.sampled_from(fields_with_checked_arguments()))
+    owner, field = data.draw(st.sampled_from(fields_in_key_selections()))
     arguments = data.draw(bad_arguments(owner, field))
     query = f"mutation($input: RenameApiKeyInput!) {{ renameApiKey(input: $input) {{ apiKey {{ {selection(owner, field, arguments)} }} }} }}"
     body = (await acme.gql.raw(query, {"input": {"id": key_id, "name": "after"}})).json()
@@ -148,3 +161,19 @@ async def test_good_arguments_still_run(acme):
     assert "errors" not in body, body
     assert body["data"]["createApiKey"]["apiKey"]["usageSummary"]["requests"] == 0
     assert await key_count() == 1
+
+
+@EXAMPLES
+@given(data=st.data())
+async def test_bad_arguments_of_organization_fields_are_refused_before_anything_runs(acme, data):
+    """The checked fields no key payload reaches (the audit log) are refused in queries alike."""
+    unreachable = [f for f in fields_with_checked_arguments() if not reachable_from_key(f)]
+    assert ("Organization", "auditEvents") in unreachable
+    owner, field = data.draw(st.sampled_from(unreachable))
+    arguments = data.draw(bad_arguments(owner, field))
+    path = path_from("Query", owner)
+    inner = f"{field}({arguments}) {{ __typename }}"
+    for step in reversed(path):
+        inner = f"{step} {{ {inner} }}"
+    body = (await acme.gql.raw(f"{{ {inner} }}", {})).json()
+    assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body

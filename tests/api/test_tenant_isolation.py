@@ -12,7 +12,8 @@ from schema.build import schema
 
 SDL = schema._schema
 # tokens are left out: the attacker's own token records its (legitimate) last use
-TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds")
+TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds",
+          "audit_events")
 
 
 async def snapshot() -> dict:
@@ -67,11 +68,12 @@ async def victim_objects(acme, gateway) -> dict:
     await gateway.usage({"keyId": key["id"], "requestId": "r1", "cost": "0.5"})
     await gateway.authorize(key=created["secret"], model="openai/gpt-4o", estimatedCost="0.1", requestId="r2")
     records = (await acme.gql.run("ApiKeyUsage", id=key["id"]))["apiKey"]["usageRecords"]["edges"]
+    event = (await acme.gql.run("AuditEvents", first=1))["organization"]["auditEvents"]["edges"][0]["node"]["id"]
     return {
         "id": key["id"],
         "projectId": acme.project_id,
         "all": [key["id"], acme.project_id, encode("Organization", acme.org_id), key["iamRules"][0]["id"],
-                records[0]["node"]["id"]],
+                records[0]["node"]["id"], event],
     }
 
 
@@ -132,3 +134,13 @@ async def test_the_victim_still_sees_its_own_objects(acme, rival, gateway):
         node = (await acme.gql.run("Node", id=victim_id))["node"]
         assert node is not None and node["id"] == victim_id, victim_id
     assert (await rival.gql.run("Organization"))["organization"]["projects"][0]["id"] != acme.project_id
+
+
+async def test_the_audit_log_is_blind_to_other_organizations(acme, rival, gateway):
+    victim = await victim_objects(acme, gateway)
+    for victim_id in victim["all"]:
+        for flt in ({"targetId": victim_id}, {"projectId": victim_id}, {"targetId": victim_id, "projectId": victim["projectId"]}):
+            data = (await rival.gql.run("AuditEvents", filter=flt))["organization"]["auditEvents"]
+            assert data["totalCount"] == 0 and data["edges"] == [], (flt, data)
+    own = (await rival.gql.run("AuditEvents"))["organization"]["auditEvents"]["edges"]
+    assert own and all(edge["node"]["projectId"] != victim["projectId"] for edge in own)

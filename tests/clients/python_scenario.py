@@ -12,6 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from keyplane_client import (
+    ActorKind,
+    AuditAction,
+    AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
     DeleteApiKeyInput,
@@ -25,6 +28,7 @@ from keyplane_client import (
     NodeNodeProject,
     RecurringLimitInput,
     RenameApiKeyInput,
+    RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     TtlInput,
@@ -99,6 +103,7 @@ async def run(client: KeyplaneClient, advance_clock: AdvanceClock, record_usage:
     short_lived = await the_ttl_rule(client, project.id, advance_clock)
     await pages_through(client, project.id)
     await usage_details(client, key.id, record_usage)
+    await rolled_and_audited(client, key.id, project.id)
 
     deleted = (await client.delete_api_key(DeleteApiKeyInput(id=short_lived))).delete_api_key
     assert deleted.errors == [] and deleted.deleted_id == short_lived
@@ -109,6 +114,31 @@ async def run(client: KeyplaneClient, advance_clock: AdvanceClock, record_usage:
     assert again.deleted_id is None and [error.code for error in again.errors] == [ErrorCode.NOT_FOUND]
     used = (await client.delete_api_key(DeleteApiKeyInput(id=key.id))).delete_api_key  # with usage records
     assert used.errors == [] and used.deleted_id == key.id
+
+
+async def rolled_and_audited(client: KeyplaneClient, key_id: str, project_id: str) -> None:
+    """A roll keeps the key (id, usage, limits) with a new secret; the audit log names it."""
+    before = (await client.api_key(key_id)).api_key
+    assert before is not None
+    rolled = (await client.roll_api_key(RollApiKeyInput(
+        id=key_id, grace_period=TtlInput(value=1, unit=TtlUnit.HOUR)))).roll_api_key
+    assert rolled.errors == [] and rolled.api_key is not None and rolled.secret is not None
+    assert rolled.secret.startswith("kp_") and rolled.api_key.masked_key != before.masked_key
+    assert rolled.api_key.id == key_id and rolled.api_key.usage == before.usage
+    assert rolled.api_key.limits.all_time == before.limits.all_time
+    too_long = (await client.roll_api_key(RollApiKeyInput(
+        id=key_id, grace_period=TtlInput(value=31, unit=TtlUnit.DAY)))).roll_api_key
+    assert too_long.secret is None and [(e.code, e.field) for e in too_long.errors] == [(ErrorCode.VALIDATION, "gracePeriod")]
+
+    rolls = (await client.audit_events(filter_=AuditFilter(target_id=key_id, actions=[AuditAction.KEY_ROLLED]))).organization
+    assert rolls.audit_events.total_count == 1  # the refused roll wrote nothing
+    (edge,) = rolls.audit_events.edges
+    assert edge.node.actor.kind is ActorKind.MANAGEMENT_TOKEN and edge.node.project_id == project_id
+    assert {change.field for change in edge.node.changes} >= {"maskedKey", "previousKeyExpiresAt"}
+    everything = (await client.audit_events(filter_=AuditFilter(project_id=project_id), first=2)).organization
+    assert everything.audit_events.total_count > 2 and everything.audit_events.page_info.has_next_page
+    newest = [e.node.occurred_at for e in everything.audit_events.edges]
+    assert newest == sorted(newest, reverse=True)
 
 
 async def limits_can_be_changed_and_removed(client: KeyplaneClient, key_id: str) -> None:

@@ -206,8 +206,8 @@ async def racing_usage(monkeypatch, clock, key_id: str, cost: str) -> None:
 
     original = keystate.key_row_by_hash
 
-    async def read_then_race(conn, key_hash):
-        row = await original(conn, key_hash)
+    async def read_then_race(*args):
+        row = await original(*args)
         monkeypatch.setattr(keystate, "key_row_by_hash", original)
         await usage_service.record_events(clock, [parse_event({"keyId": key_id, "requestId": "race", "cost": cost})])
         return row

@@ -198,3 +198,53 @@ def test_killed_during_key_creation_leaves_no_half_created_key(crash_db, tmp_pat
     assert project["key_count"] == len(keys), "the quota counter disagrees with the keys"
     assert {r["key_id"] for r in rules} == {k["id"] for k in keys}, "a key without its rules, or rules without a key"
     assert len(keys) >= len(acknowledged)
+
+
+def test_killed_during_a_burst_of_changes_leaves_no_change_without_its_event_nor_an_event_without_its_change(
+        crash_db, tmp_path):
+    import json
+
+    from app.domain.ids import encode
+
+    url, management, _ = crash_db
+    server = launch(url, tmp_path)
+    try:
+        project_id = graphql(server, management, "CreateProject", {"input": {"name": "P"}})["createProject"]["project"]["id"]
+        targets = [graphql(server, management, "CreateApiKey", {"input": {"projectId": project_id, "name": f"t{i}"}})[
+            "createApiKey"]["apiKey"]["id"] for i in range(8)]
+
+        def change(i: int) -> tuple | None:
+            try:
+                if i % 2 == 0:
+                    data = graphql(server, management, "CreateApiKey",
+                                   {"input": {"projectId": project_id, "name": f"c{i}"}})
+                    return ("created", data["createApiKey"]["apiKey"]["id"])
+                data = graphql(server, management, "RenameApiKey", {"input": {"id": targets[i % 8], "name": f"r{i}"}})
+                return ("renamed", data["renameApiKey"]["apiKey"]["name"])
+            except (httpx.TransportError, ValueError, KeyError, TypeError):
+                return None
+
+        acknowledged = kill_while_sending(server, change, 600)
+    finally:
+        kill(server)
+    assert acknowledged, "no change was acknowledged before the kill: the test proved nothing"
+    keys = {encode("ApiKey", row["id"]): row["name"] for row in rows(url, "SELECT id, name FROM api_keys")}
+    events = rows(url, "SELECT action, target_id, changes FROM audit_events WHERE action IN"
+                       " ('KEY_CREATED', 'KEY_RENAMED') ORDER BY id")
+    created = [e["target_id"] for e in events if e["action"] == "KEY_CREATED"]
+    assert sorted(created) == sorted(keys), "a key without its KEY_CREATED event, or an event without its key"
+    assert {key for kind, key in acknowledged if kind == "created"} <= set(keys)
+    renamed_to = {}
+    for event in events:
+        if event["action"] == "KEY_RENAMED":
+            (name_change,) = json.loads(event["changes"])
+            chain = renamed_to.setdefault(event["target_id"], [])
+            # each event's "before" is what the previous one left: no change between two events went unrecorded
+            index = targets.index(event["target_id"])
+            assert name_change["before"] == (chain[-1] if chain else f"t{index}"), event
+            chain.append(name_change["after"])
+    for index, target in enumerate(targets):
+        # the key's name is the one its last event says; a key never renamed kept its first name
+        assert keys[target] == renamed_to.get(target, [f"t{index}"])[-1], target
+    all_renames = {name for names in renamed_to.values() for name in names}
+    assert {name for kind, name in acknowledged if kind == "renamed"} <= all_renames

@@ -17,6 +17,9 @@ async def test_no_secret_or_hash_is_logged_at_debug(http, acme, gateway, clock, 
         await gateway.authorize(key=secret, model="openai/gpt-4o", estimatedCost="0.1", requestId="r1")
         await gateway.usage({"keyId": key_id, "requestId": "r1", "cost": "0.05"})
         await gateway.authorize(key=secret + "x", model="openai/gpt-4o")
+        rolled = await acme.gql.mutate("RollApiKey", id=key_id, gracePeriod={"value": 1, "unit": "HOUR"})
+        for either in (secret, rolled["secret"]):
+            await gateway.authorize(key=either, model="openai/gpt-4o")
         await http.post("/graphql", json={"query": "{ organization { id } }"}, headers={"Authorization": "Bearer kpm_wrong"})
         await acme.gql.mutate("DeleteApiKey", id=key_id)
         await tokens.revoke(clock, acme.token)
@@ -26,7 +29,7 @@ async def test_no_secret_or_hash_is_logged_at_debug(http, acme, gateway, clock, 
         configure_logging("INFO")
     text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records, "expected some logging at DEBUG"
-    for secret_value in (secret, acme.token, gateway.token, secret + "x", "kpm_wrong"):
+    for secret_value in (secret, rolled["secret"], acme.token, gateway.token, secret + "x", "kpm_wrong"):
         assert secret_value not in text
         assert secret_value[4:] not in text
         assert hash_secret(secret_value) not in text

@@ -232,6 +232,33 @@ async def test_a_revoked_gateway_token_stops_working_on_every_instance_within_a_
     assert await _poll_until(refused_everywhere, "both instances refusing the revoked token") < PROPAGATION_S
 
 
+async def test_a_rolled_key_works_with_both_secrets_on_both_instances_until_rolled_again(cluster, http):
+    project = await new_project(http, cluster, "roll")
+    created = await create_key(http, cluster, cluster.a, project)
+    first = created["secret"]
+    for instance in cluster.instances:  # both have the first secret cached
+        assert (await authorize(http, cluster, instance, key=first))["code"] == "VALID"
+    roll = document("RollApiKey")
+    data = await graphql(http, cluster.a, cluster.management, roll,
+                         input={"id": created["apiKey"]["id"], "gracePeriod": {"value": 1, "unit": "HOUR"}})
+    second = data["rollApiKey"]["secret"]
+    for instance in cluster.instances:
+        for secret in (first, second):
+            answer = await authorize(http, cluster, instance, key=secret)
+            assert (answer["code"], answer["keyId"]) == ("VALID", created["apiKey"]["id"]), instance.base_url
+
+    # rolling again (through B, without a grace) ends the first grace and the second secret at once
+    data = await graphql(http, cluster.b, cluster.management, roll, input={"id": created["apiKey"]["id"]})
+    third = data["rollApiKey"]["secret"]
+
+    async def only_the_third_works_everywhere() -> bool:
+        codes = [(await authorize(http, cluster, instance, key=secret))["code"]
+                 for instance in cluster.instances for secret in (first, second, third)]
+        return codes == ["NOT_FOUND", "NOT_FOUND", "VALID"] * 2
+
+    assert await _poll_until(only_the_third_works_everywhere, "both instances dropping the rolled secrets") < PROPAGATION_S
+
+
 async def test_an_instance_stopped_with_sigterm_exits_cleanly_and_closes_its_connections(cluster, http, tmp_path):
     postgres_ = cluster.backend == "postgres"
     # on PostgreSQL its connections are told apart from A's and B's by their application name

@@ -14,6 +14,16 @@ from .api_key_usage import (
     ApiKeyUsageApiKeyUsageSummaryBySource,
 )
 from .async_base_client import AsyncBaseClient
+from .audit_events import (
+    AuditEvents,
+    AuditEventsOrganization,
+    AuditEventsOrganizationAuditEvents,
+    AuditEventsOrganizationAuditEventsEdges,
+    AuditEventsOrganizationAuditEventsEdgesNode,
+    AuditEventsOrganizationAuditEventsEdgesNodeActor,
+    AuditEventsOrganizationAuditEventsEdgesNodeChanges,
+    AuditEventsOrganizationAuditEventsPageInfo,
+)
 from .base_model import BaseModel
 from .catalog import Catalog, CatalogModels, CatalogModelsOffers
 from .client import KeyplaneClient
@@ -35,6 +45,8 @@ from .delete_api_key import (
     DeleteApiKeyDeleteApiKeyErrors,
 )
 from .enums import (
+    ActorKind,
+    AuditAction,
     ErrorCode,
     IamRuleType,
     KeyFilter,
@@ -64,12 +76,14 @@ from .fragments import (
     UserErrorFields,
 )
 from .input_types import (
+    AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
     DeleteApiKeyInput,
     IamRuleInput,
     RecurringLimitInput,
     RenameApiKeyInput,
+    RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     TtlInput,
@@ -102,6 +116,12 @@ from .rename_api_key import (
     RenameApiKeyRenameApiKeyApiKey,
     RenameApiKeyRenameApiKeyErrors,
 )
+from .roll_api_key import (
+    RollApiKey,
+    RollApiKeyRollApiKey,
+    RollApiKeyRollApiKeyApiKey,
+    RollApiKeyRollApiKeyErrors,
+)
 from .set_api_key_enabled import (
     SetApiKeyEnabled,
     SetApiKeyEnabledSetApiKeyEnabled,
@@ -122,6 +142,7 @@ from .update_api_key_limits import (
 )
 
 __all__ = [
+    "ActorKind",
     "ApiKey",
     "ApiKeyApiKey",
     "ApiKeyApiKeyProject",
@@ -142,6 +163,16 @@ __all__ = [
     "ApiKeyUsageApiKeyUsageSummaryByDay",
     "ApiKeyUsageApiKeyUsageSummaryBySource",
     "AsyncBaseClient",
+    "AuditAction",
+    "AuditEvents",
+    "AuditEventsOrganization",
+    "AuditEventsOrganizationAuditEvents",
+    "AuditEventsOrganizationAuditEventsEdges",
+    "AuditEventsOrganizationAuditEventsEdgesNode",
+    "AuditEventsOrganizationAuditEventsEdgesNodeActor",
+    "AuditEventsOrganizationAuditEventsEdgesNodeChanges",
+    "AuditEventsOrganizationAuditEventsPageInfo",
+    "AuditFilter",
     "BaseModel",
     "Catalog",
     "CatalogModels",
@@ -195,6 +226,11 @@ __all__ = [
     "RenameApiKeyRenameApiKey",
     "RenameApiKeyRenameApiKeyApiKey",
     "RenameApiKeyRenameApiKeyErrors",
+    "RollApiKey",
+    "RollApiKeyInput",
+    "RollApiKeyRollApiKey",
+    "RollApiKeyRollApiKeyApiKey",
+    "RollApiKeyRollApiKeyErrors",
     "SetApiKeyEnabled",
     "SetApiKeyEnabledInput",
     "SetApiKeyEnabledSetApiKeyEnabled",

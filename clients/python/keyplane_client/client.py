@@ -7,6 +7,7 @@ from typing import Any, Optional, Union
 from .api_key import ApiKey
 from .api_key_usage import ApiKeyUsage
 from .async_base_client import AsyncBaseClient
+from .audit_events import AuditEvents
 from .base_model import UNSET, UnsetType
 from .catalog import Catalog
 from .create_api_key import CreateApiKey
@@ -14,10 +15,12 @@ from .create_project import CreateProject
 from .delete_api_key import DeleteApiKey
 from .enums import KeyFilter
 from .input_types import (
+    AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
     DeleteApiKeyInput,
     RenameApiKeyInput,
+    RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     UpdateApiKeyLimitsInput,
@@ -26,6 +29,7 @@ from .node import Node
 from .organization import Organization
 from .project_api_keys import ProjectApiKeys
 from .rename_api_key import RenameApiKey
+from .roll_api_key import RollApiKey
 from .scalars import serialize_datetime
 from .set_api_key_enabled import SetApiKeyEnabled
 from .set_api_key_iam_rules import SetApiKeyIamRules
@@ -56,6 +60,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -179,6 +184,60 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return ApiKeyUsage.model_validate(data)
 
+    async def audit_events(
+        self,
+        filter_: Union[Optional[AuditFilter], UnsetType] = UNSET,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> AuditEvents:
+        query = gql("""
+            query AuditEvents($filter: AuditFilter, $first: Int = 50, $after: String) {
+              organization {
+                id
+                auditEvents(filter: $filter, first: $first, after: $after) {
+                  totalCount
+                  edges {
+                    cursor
+                    node {
+                      id
+                      occurredAt
+                      action
+                      actor {
+                        kind
+                        tokenId
+                        label
+                      }
+                      targetId
+                      projectId
+                      changes {
+                        field
+                        before
+                        after
+                      }
+                    }
+                  }
+                  pageInfo {
+                    hasNextPage
+                    hasPreviousPage
+                    startCursor
+                    endCursor
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {
+            "filter": filter_,
+            "first": first,
+            "after": after,
+        }
+        response = await self.execute(
+            query=query, operation_name="AuditEvents", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return AuditEvents.model_validate(data)
+
     async def catalog(self, **kwargs: Any) -> Catalog:
         query = gql("""
             query Catalog {
@@ -225,6 +284,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -424,6 +484,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -498,6 +559,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -541,6 +603,72 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return RenameApiKey.model_validate(data)
 
+    async def roll_api_key(self, input: RollApiKeyInput, **kwargs: Any) -> RollApiKey:
+        query = gql("""
+            mutation RollApiKey($input: RollApiKeyInput!) {
+              rollApiKey(input: $input) {
+                secret
+                apiKey {
+                  ...ApiKeyFields
+                }
+                errors {
+                  ...UserErrorFields
+                }
+              }
+            }
+
+            fragment ApiKeyFields on ApiKey {
+              id
+              name
+              maskedKey
+              status
+              expiresAt
+              createdAt
+              lastUsedAt
+              previousKeyExpiresAt
+              usage
+              currentPeriod {
+                ...PeriodFields
+              }
+              limits {
+                allTime
+                recurring {
+                  amount
+                  window {
+                    value
+                    unit
+                  }
+                }
+              }
+              hasIamRules
+              iamRules {
+                id
+                type
+                values
+              }
+            }
+
+            fragment PeriodFields on Period {
+              startedAt
+              resetsAt
+              usage
+              limit
+              remaining
+            }
+
+            fragment UserErrorFields on UserError {
+              code
+              field
+              message
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="RollApiKey", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return RollApiKey.model_validate(data)
+
     async def set_api_key_enabled(
         self, input: SetApiKeyEnabledInput, **kwargs: Any
     ) -> SetApiKeyEnabled:
@@ -564,6 +692,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -633,6 +762,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields
@@ -702,6 +832,7 @@ class KeyplaneClient(AsyncBaseClient):
               expiresAt
               createdAt
               lastUsedAt
+              previousKeyExpiresAt
               usage
               currentPeriod {
                 ...PeriodFields

@@ -41,6 +41,9 @@ class ApiKeyFields(BaseModel):
     last_used_at: Optional[Annotated[datetime, BeforeValidator(parse_datetime)]] = (
         Field(alias="lastUsedAt")
     )
+    previous_key_expires_at: Optional[
+        Annotated[datetime, BeforeValidator(parse_datetime)]
+    ] = Field(alias="previousKeyExpiresAt")
     usage: Annotated[Decimal, BeforeValidator(parse_decimal)]
     current_period: Optional["ApiKeyFieldsCurrentPeriod"] = Field(alias="currentPeriod")
     limits: "ApiKeyFieldsLimits"

@@ -7,8 +7,19 @@ from typing import Annotated, Optional
 from pydantic import Field, PlainSerializer
 
 from .base_model import BaseModel
-from .enums import IamRuleType, TtlUnit, WindowUnit
+from .enums import AuditAction, IamRuleType, TtlUnit, WindowUnit
 from .scalars import serialize_decimal
+
+
+class AuditFilter(BaseModel):
+    """Which events to list; every given condition must hold."""
+
+    target_id: Optional[str] = Field(serialization_alias="targetId", default=None)
+    "Only events about this object (a global id)."
+    project_id: Optional[str] = Field(serialization_alias="projectId", default=None)
+    "Only events in this project."
+    actions: Optional[list[AuditAction]] = None
+    "Only events with one of these actions."
 
 
 class CreateApiKeyInput(BaseModel):
@@ -75,6 +86,17 @@ class RenameApiKeyInput(BaseModel):
     "The key's name: 1 to 64 characters after trimming, no control characters."
 
 
+class RollApiKeyInput(BaseModel):
+    """Old secret keeps working until now + gracePeriod; null or absent: it stops at once. At most 30 days."""
+
+    id: str
+    "The key to give a new secret."
+    grace_period: Optional["TtlInput"] = Field(
+        serialization_alias="gracePeriod", default=None
+    )
+    "How long the previous secret keeps working; null or absent: it stops at once."
+
+
 class SetApiKeyEnabledInput(BaseModel):
     """Enabling an EXPIRED key needs ttl. ttl may be given on any enable; it sets a new expiry."""
 
@@ -130,6 +152,7 @@ class WindowInput(BaseModel):
 
 CreateApiKeyInput.model_rebuild()
 RecurringLimitInput.model_rebuild()
+RollApiKeyInput.model_rebuild()
 SetApiKeyEnabledInput.model_rebuild()
 SetApiKeyIamRulesInput.model_rebuild()
 UpdateApiKeyLimitsInput.model_rebuild()

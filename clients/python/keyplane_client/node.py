@@ -25,7 +25,9 @@ class Node(BaseModel):
 
 class NodeNodeNode(BaseModel):
     id: str
-    typename__: Literal["IamRule", "Node", "UsageRecord"] = Field(alias="__typename")
+    typename__: Literal["AuditEvent", "IamRule", "Node", "UsageRecord"] = Field(
+        alias="__typename"
+    )
 
 
 class NodeNodeApiKey(BaseModel):
