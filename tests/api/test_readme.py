@@ -89,3 +89,31 @@ def test_the_catalog_example_is_a_catalog_keyplane_accepts():
 def test_the_start_lines_shown_are_those_serve_prints():
     assert where_to_go("127.0.0.1", 8000, True) in README
     assert "--host" in _section("Quick start") and "--port" in _section("Quick start")
+
+
+def _rule_table_rows() -> list[str]:
+    start = README.index("\n### Where each rule lives\n")
+    end = README.index("\n## ", start)
+    return [line for line in README[start:end].splitlines() if line.startswith("| ") and not line.startswith("| rule")]
+
+
+def _defines(path: Path, name: str) -> bool:
+    text = path.read_text()
+    return re.search(rf"^\s*(?:async def|def|class) {re.escape(name)}\b|^{re.escape(name)}\s*[:=]", text, re.M) is not None
+
+
+def test_the_rule_table_names_files_and_functions_that_exist():
+    """Every `file: function` and `tests/…::test` the table names is there (a rename updates the table)."""
+    rows = _rule_table_rows()
+    assert len(rows) >= 20
+    missing = []
+    for row in rows:
+        _rule, implemented, pinned = [cell.strip() for cell in row.strip("|").split(" | ")]
+        for path, names in re.findall(r"`([\w/.]+\.py)`: ((?:`[\w.]+`(?:, )?)+)", implemented):
+            for name in re.findall(r"`([\w.]+)`", names):
+                if not _defines(ROOT / path, name):
+                    missing.append(f"{path}: {name}")
+        for path, test in re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", pinned):
+            if not (ROOT / path).is_file() or (test and not _defines(ROOT / path, test)):
+                missing.append(f"{path}::{test}")
+    assert missing == []
