@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,7 +28,7 @@ from app.settings import Settings
 from app.store import audit, changes, keystate, sql
 
 log = logging.getLogger("keyplane")
-PURGE_EVERY_S = 60.0
+PURGE_EVERY_US = 60 * 1_000_000
 DAY_US = 86_400 * 1_000_000
 
 
@@ -60,16 +59,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     clock = clock or SystemClock()
     key_cache = KeyCache()
     token_cache = TokenCache(clock)
-    last_purge = [0.0]
+    last_purge_us: list[int | None] = [None]
 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
         change-feed rows older than an hour (every instance has long applied them) and audit events
         past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
-        if time.monotonic() - last_purge[0] >= PURGE_EVERY_S:
-            last_purge[0] = time.monotonic()
-            now_us = to_micros(clock.now())
+        now_us = to_micros(clock.now())
+        last = last_purge_us[0]
+        if last is None or not 0 <= now_us - last < PURGE_EVERY_US:  # measured on the injectable clock
+            last_purge_us[0] = now_us
             await keystate.purge_expired_holds(sql.client(), now_us)
             await feed_module.prune(now_us)
             if settings.audit_retention_days > 0:

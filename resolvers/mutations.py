@@ -9,8 +9,7 @@ from strawberry.types import Info
 
 from app.domain import ids
 from app.services import iam, keys, limits, projects
-from app.services.errors import Refused
-from schema.errors import user_errors
+from schema.errors import refusals_in_payload
 from schema.inputs import (
     CreateApiKeyInput,
     CreateProjectInput,
@@ -36,33 +35,30 @@ def _key_id(global_id: str) -> int | None:
 @strawberry.type(description="Changes to the caller's organization. Expected failures come back in errors, with nothing changed.")
 class Mutation:
     @strawberry.mutation(description="Creates a project in the caller's organization.")
+    @refusals_in_payload
     async def create_project(self, info: Info, input: Annotated[CreateProjectInput, INPUT]) -> ProjectPayload:
         context = info.context
-        try:
-            row = await projects.create_project(context.tenant, context.clock, input.name)
-        except Refused as refused:
-            return ProjectPayload(errors=user_errors(refused))
+        row = await projects.create_project(context.tenant, context.clock, input.name)
         return ProjectPayload(project=Project.of(row, context))
 
     @strawberry.mutation(description="Creates a key; its secret is in this payload and nowhere else, ever.")
+    @refusals_in_payload
     async def create_api_key(self, info: Info, input: Annotated[CreateApiKeyInput, INPUT]) -> CreateApiKeyPayload:
         context = info.context
-        try:
-            created = await keys.create_key(
-                context.tenant,
-                context.clock,
-                project_id=ids.decode_as("Project", input.project_id),
-                name=input.name,
-                ttl_input=input.ttl.as_tuple() if input.ttl else None,
-                all_time_limit=input.all_time_limit,
-                recurring_limit=input.recurring_limit.as_tuple() if input.recurring_limit else None,
-                iam_rules=rules_as_tuples(input.iam_rules),
-            )
-        except Refused as refused:
-            return CreateApiKeyPayload(errors=user_errors(refused))
+        created = await keys.create_key(
+            context.tenant,
+            context.clock,
+            project_id=ids.decode_as("Project", input.project_id),
+            name=input.name,
+            ttl_input=input.ttl.as_tuple() if input.ttl else None,
+            all_time_limit=input.all_time_limit,
+            recurring_limit=input.recurring_limit.as_tuple() if input.recurring_limit else None,
+            iam_rules=rules_as_tuples(input.iam_rules),
+        )
         return CreateApiKeyPayload(api_key=ApiKey.of(created.key, context.now_us), secret=created.secret)
 
     @strawberry.mutation(description="Sets or removes a key's all-time and recurring limits.")
+    @refusals_in_payload
     async def update_api_key_limits(self, info: Info, input: Annotated[UpdateApiKeyLimitsInput, INPUT]) -> ApiKeyPayload:
         context = info.context
         all_time = limits.UNCHANGED if input.all_time_limit is None else input.all_time_limit.value
@@ -70,58 +66,45 @@ class Mutation:
         if input.recurring_limit is not None:
             value = input.recurring_limit.value
             recurring = None if value is None else value.as_tuple()
-        try:
-            row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring)
-        except Refused as refused:
-            return ApiKeyPayload(errors=user_errors(refused))
+        row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring)
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Disables or enables a key (an EXPIRED key needs a new ttl).")
+    @refusals_in_payload
     async def set_api_key_enabled(self, info: Info, input: Annotated[SetApiKeyEnabledInput, INPUT]) -> ApiKeyPayload:
         context = info.context
-        try:
-            row = await keys.set_enabled(
-                context.tenant, context.clock, _key_id(input.id), input.enabled, input.ttl.as_tuple() if input.ttl else None
-            )
-        except Refused as refused:
-            return ApiKeyPayload(errors=user_errors(refused))
+        row = await keys.set_enabled(
+            context.tenant, context.clock, _key_id(input.id), input.enabled, input.ttl.as_tuple() if input.ttl else None
+        )
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Renames a key.")
+    @refusals_in_payload
     async def rename_api_key(self, info: Info, input: Annotated[RenameApiKeyInput, INPUT]) -> ApiKeyPayload:
         context = info.context
-        try:
-            row = await keys.rename_key(context.tenant, context.clock, _key_id(input.id), input.name)
-        except Refused as refused:
-            return ApiKeyPayload(errors=user_errors(refused))
+        row = await keys.rename_key(context.tenant, context.clock, _key_id(input.id), input.name)
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Replaces the key's whole rule set; an empty list removes every rule.")
+    @refusals_in_payload
     async def set_api_key_iam_rules(self, info: Info, input: Annotated[SetApiKeyIamRulesInput, INPUT]) -> ApiKeyPayload:
         context = info.context
-        try:
-            row = await iam.set_rules(context.tenant, context.clock, _key_id(input.id), rules_as_tuples(input.rules))
-        except Refused as refused:
-            return ApiKeyPayload(errors=user_errors(refused))
+        row = await iam.set_rules(context.tenant, context.clock, _key_id(input.id), rules_as_tuples(input.rules))
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Deletes a key permanently; its secret is rejected from then on.")
+    @refusals_in_payload
     async def delete_api_key(self, info: Info, input: Annotated[DeleteApiKeyInput, INPUT]) -> DeleteApiKeyPayload:
         context = info.context
-        try:
-            deleted = await keys.delete_key(context.tenant, context.clock, _key_id(input.id))
-        except Refused as refused:
-            return DeleteApiKeyPayload(errors=user_errors(refused))
+        deleted = await keys.delete_key(context.tenant, context.clock, _key_id(input.id))
         return DeleteApiKeyPayload(deleted_id=strawberry.ID(ids.encode("ApiKey", deleted)))
 
     @strawberry.mutation(description="Gives a key a new secret; the previous one works until the grace period ends.")
+    @refusals_in_payload
     async def roll_api_key(
         self, info: Info, input: Annotated[RollApiKeyInput, strawberry.argument(description="The key and the grace period.")]
     ) -> RollApiKeyPayload:
         context = info.context
         grace = input.grace_period.as_tuple() if input.grace_period else None
-        try:
-            rolled = await keys.roll_key(context.tenant, context.clock, _key_id(input.id), grace)
-        except Refused as refused:
-            return RollApiKeyPayload(errors=user_errors(refused))
+        rolled = await keys.roll_key(context.tenant, context.clock, _key_id(input.id), grace)
         return RollApiKeyPayload(api_key=ApiKey.of(rolled.key, context.now_us), secret=rolled.secret)

@@ -3,6 +3,8 @@ public top-level error (with ``extensions.code``) for bad arguments on query fie
 Every other exception is a bug and is masked (see schema/build.py)."""
 from __future__ import annotations
 
+import functools
+import typing
 from contextlib import contextmanager
 
 import strawberry
@@ -47,3 +49,19 @@ def query_guard():
         yield
     except Refused as refused:
         raise argument_error(refused) from None
+
+
+def refusals_in_payload(resolver):
+    """A mutation resolver whose service refusals become its payload's ``errors`` (the one place
+    that does it, as Saleor's ``BaseMutation.handle_errors``): the payload type is the resolver's
+    return annotation, and it must take ``errors``."""
+    payload = typing.get_type_hints(resolver, include_extras=False)["return"]
+
+    @functools.wraps(resolver)
+    async def resolve(*args, **kwargs):
+        try:
+            return await resolver(*args, **kwargs)
+        except Refused as refused:
+            return payload(errors=user_errors(refused))
+
+    return resolve
