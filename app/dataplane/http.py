@@ -76,14 +76,14 @@ class DataPlane:
         if refused is not None:
             return refused
         try:
-            parsed = parse_usage(await body_of(request))
+            events = parse_usage(await body_of(request))
         except BadRequest as exc:
             self.metrics.child(self.metrics.usage_events, "bad_request").inc()
             return error_response(exc.status, exc.code, exc.message)
-        valid = [e for e in parsed.events if not isinstance(e, EventError)]
+        valid = [e for e in events if not isinstance(e, EventError)]
         recorded = iter(await self.usage_writes.submit(valid) if valid else [])
         results = []
-        for event in parsed.events:
+        for event in events:
             if isinstance(event, EventError):
                 results.append({"requestId": event.request_id, "recorded": False,
                                 "error": {"code": event.code, "message": event.message}})

@@ -103,9 +103,6 @@ class Catalog:
         """Sorted distinct provider ids."""
         return list(self._providers)
 
-    def has_provider(self, provider: str) -> bool:
-        return provider in self._providers
-
     def has_model_prefix(self, prefix: str) -> bool:
         """Whether some model id starts with prefix (validates wildcard rule values like "openai/*")."""
         return any(m.startswith(prefix) for m in self._models)

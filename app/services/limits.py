@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app import models
@@ -91,7 +90,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         for column, value in updates.items():
             setattr(key, column, value)
         after = keys.audited_fields(key)
-        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates, version=F("version") + 1)
+        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
         if "recurring_anchor" in updates and new_recurring is not None:
             # a new window starts now with zero usage, even if an old one started at this instant
             await sql.execute(tx, "DELETE FROM usage_windows WHERE key_id = ? AND window_start >= ?", [key.id, now_us])

@@ -9,7 +9,7 @@ from app.store import sql
 
 _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
-    " recurring_anchor, usage, last_used_at, version"
+    " recurring_anchor, usage, last_used_at"
 )
 
 
