@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from app import jsonbody
 from app.domain import money
-from app.domain.usage import (MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, has_control_characters,
-                              parse_event)
+from app.domain.text import has_control_characters
+from app.domain.usage import MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, parse_event
 
 MAX_MODEL_LENGTH = 200
 MAX_KEY_LENGTH = 200

@@ -8,6 +8,7 @@ from tortoise.transactions import in_transaction
 from app import models
 from app.domain import money, windows
 from app.domain.timeconv import to_micros
+from app.services import periods
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import Problems
@@ -41,9 +42,8 @@ def parse_recurring(amount, value, unit, field: str, problems: Problems) -> Recu
 
 
 def recurring_of(key: models.ApiKey) -> RecurringSpec | None:
-    if key.recurring_amount is None:
-        return None
-    return RecurringSpec(key.recurring_amount, windows.Window(key.recurring_value, windows.WindowUnit(key.recurring_unit)))
+    window = periods.window_of(key)
+    return None if window is None else RecurringSpec(key.recurring_amount, window)
 
 
 def recurring_columns(spec: RecurringSpec | None, anchor_us: int | None) -> dict:
