@@ -246,3 +246,7 @@ class KeyCache:
 
     def __len__(self) -> int:
         return len(self._by_hash)
+
+    def __contains__(self, key_hash: str) -> bool:
+        """Whether the key with that hash is cached (the next check of it needs no database)."""
+        return key_hash in self._by_hash
