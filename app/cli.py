@@ -14,12 +14,23 @@ import sys
 import uvicorn
 from tortoise.exceptions import BaseORMException
 
-from app import db
+from uvicorn.supervisors import Multiprocess
+
+from app import db, models
 from app.clock import SystemClock
+from app.domain.audit import SYSTEM
+from app.domain.catalog import catalog_to_json
 from app.domain.ids import encode
 from app.domain.timeconv import from_micros, to_micros
+from app.logs import configure_logging
+from app.server import create_app
+from app.services import catalog, orgs, projects, tokens
+from app.services.callers import Tenant
 from app.services.errors import Refused
 from app.settings import Settings
+from app.slowclients import uvicorn_options
+from app.store import migrations
+from schema.build import schema
 
 EXIT_USAGE = 2
 
@@ -49,6 +60,7 @@ def _workers(raw: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="keyplane", description="Control plane for the API keys of an LLM gateway.")
+    parser.set_defaults(offline=None, serve=None, func=None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = sub.add_parser("serve", help="run the HTTP server")
@@ -57,17 +69,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-bootstrap", action="store_true", help="do not create the default organization")
     serve.add_argument("--workers", type=_workers, default=1,
                        help="worker processes sharing the port and the database (default 1)")
-    sub.add_parser("migrate", help="create or upgrade the database schema")
+    serve.set_defaults(serve=_serve)
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=_migrate)
 
     org = sub.add_parser("org", help="organizations").add_subparsers(dest="action", required=True, parser_class=_Parser)
     create = org.add_parser("create", help="create an organization; prints its id")
     create.add_argument("name")
     create.add_argument("--plan", default="free")
     create.add_argument("--key-limit", type=int)
+    create.set_defaults(func=_org_create)
     set_plan = org.add_parser("set-plan", help="change an organization's plan")
     set_plan.add_argument("name")
     set_plan.add_argument("--plan", required=True)
     set_plan.add_argument("--key-limit", type=int)
+    set_plan.set_defaults(func=_org_set_plan)
 
     token = sub.add_parser("token", help="management and gateway tokens").add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -77,18 +92,22 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--org")
     target.add_argument("--gateway", action="store_true")
     token_create.add_argument("--label")
+    token_create.set_defaults(func=_token_create)
     token_list = token.add_parser("list", help="list tokens (never their secrets)")
     token_list.add_argument("--org")
     token_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    token_list.set_defaults(func=_token_list)
     revoke = token.add_parser("revoke", help="revoke a token by its secret or id")
     revoke.add_argument("token")
+    revoke.set_defaults(func=_token_revoke)
 
     cat = sub.add_parser("catalog", help="the model catalog").add_subparsers(dest="action", required=True, parser_class=_Parser)
     cat_import = cat.add_parser("import", help="replace the catalog with a JSON file")
     cat_import.add_argument("file")
-    cat.add_parser("export", help="print the current catalog as JSON")
+    cat_import.set_defaults(func=_catalog_import)
+    cat.add_parser("export", help="print the current catalog as JSON").set_defaults(func=_catalog_export)
 
-    sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    sub.add_parser("schema", help="print the GraphQL schema (SDL)").set_defaults(offline=_schema)
     return parser
 
 
@@ -106,10 +125,6 @@ def _time(micros: int | None) -> str:
 
 async def bootstrap(clock) -> tuple[str, str] | None:
     """On an empty database: org "default" (FREE) with project "Default", and one token of each kind."""
-    from app.domain.audit import SYSTEM
-    from app.services import orgs, projects, tokens
-    from app.services.callers import Tenant
-
     if not await orgs.is_empty():
         return None
     org = await orgs.create_org(clock, "default", "free", actor=SYSTEM)
@@ -120,10 +135,6 @@ async def bootstrap(clock) -> tuple[str, str] | None:
 
 
 def _serve(args, settings: Settings, clock) -> int:
-    from app.logs import configure_logging
-    from app.server import create_app
-    from app.slowclients import uvicorn_options
-
     configure_logging(settings.log_level)
     if not args.no_bootstrap:
         created = asyncio.run(_with_database(settings, clock, lambda: bootstrap(clock)))
@@ -143,8 +154,6 @@ def _serve(args, settings: Settings, clock) -> int:
         return 0
     # each worker is a process of its own with its own caches and change feed, exactly as
     # separate instances on one database are; settings reach them through the environment
-    from uvicorn.supervisors import Multiprocess
-
     config = uvicorn.Config("app.server:app_from_environment", factory=True, workers=args.workers, **options)
     sock = config.bind_socket()
     print(where_to_go(args.host, sock.getsockname()[1], settings.graphiql), file=sys.stderr, flush=True)
@@ -179,69 +188,79 @@ class AnnouncingServer(uvicorn.Server):
         print(where_to_go(self.config.host, port, self.graphiql), file=sys.stderr, flush=True)
 
 
-async def _run(args, settings: Settings, clock) -> int:
-    from app import models
-    from app.services import catalog, orgs, tokens
+async def _migrate(args, clock) -> int:
+    versions = await migrations.applied_versions()  # the database was migrated when it was opened
+    print(f"keyplane: schema at version {versions[-1] if versions else 0}", file=sys.stderr)
+    return 0
 
-    if args.command == "migrate":
-        from app.store import migrations
 
-        versions = await migrations.applied_versions()
-        print(f"keyplane: schema at version {versions[-1] if versions else 0}", file=sys.stderr)
-        return 0
-    if args.command == "org" and args.action == "create":
-        org = await orgs.create_org(clock, args.name, args.plan, args.key_limit)
-        print(encode("Organization", org.id))
-        return 0
-    if args.command == "org" and args.action == "set-plan":
-        org = await orgs.set_plan(clock, args.name, args.plan, args.key_limit)
-        print(f"keyplane: {org.name} is now on plan {org.plan}"
-              + (f" with {org.key_limit_override} keys per project" if org.key_limit_override is not None else ""),
-              file=sys.stderr)
-        return 0
-    if args.command == "token" and args.action == "create":
-        if args.gateway:
-            created = await tokens.create(clock, tokens.GATEWAY, None, args.label)
-        else:
-            org = await orgs.find_org(args.org)
-            created = await tokens.create(clock, tokens.MANAGEMENT, org.id, args.label)
-        print(created.secret)
-        return 0
-    if args.command == "token" and args.action == "list":
-        org_id = (await orgs.find_org(args.org)).id if args.org else None
-        rows = await tokens.list_tokens(org_id)
-        names = {o.id: o.name for o in await models.Organization.all()}
-        for token in rows:
-            if args.json:
-                print(json.dumps(tokens.describe(token)))
-                continue
-            state = "revoked" if token.revoked_at is not None else "active"
-            owner = names.get(token.org_id, "-") if token.kind == tokens.MANAGEMENT else "(all organizations)"
-            print(f"{token.id}\t{token.kind}\t{owner}\t{token.label or '-'}\t{token.hint}\t{state}"
-                  f"\tcreated {_time(token.created_at)}\tlast used {_time(token.last_used_at)}")
-        return 0
-    if args.command == "token" and args.action == "revoke":
-        token = await tokens.revoke(clock, args.token)
-        print(f"keyplane: token {token.id} revoked", file=sys.stderr)
-        return 0
-    if args.command == "catalog" and args.action == "import":
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except OSError as exc:
-            raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CliError(f"{args.file} is not valid JSON: {exc}") from None
-        imported = await catalog.import_catalog(clock, data)
-        print(f"keyplane: catalog replaced: {len(imported.models())} models, {len(imported.offers)} offers",
-              file=sys.stderr)
-        return 0
-    if args.command == "catalog" and args.action == "export":
-        from app.domain.catalog import catalog_to_json
+async def _org_create(args, clock) -> int:
+    org = await orgs.create_org(clock, args.name, args.plan, args.key_limit)
+    print(encode("Organization", org.id))
+    return 0
 
-        print(json.dumps(catalog_to_json(await catalog.current()), indent=2))
-        return 0
-    raise CliError(f"unknown command {args.command}")
+
+async def _org_set_plan(args, clock) -> int:
+    org = await orgs.set_plan(clock, args.name, args.plan, args.key_limit)
+    print(f"keyplane: {org.name} is now on plan {org.plan}"
+          + (f" with {org.key_limit_override} keys per project" if org.key_limit_override is not None else ""),
+          file=sys.stderr)
+    return 0
+
+
+async def _token_create(args, clock) -> int:
+    if args.gateway:
+        created = await tokens.create(clock, tokens.GATEWAY, None, args.label)
+    else:
+        org = await orgs.find_org(args.org)
+        created = await tokens.create(clock, tokens.MANAGEMENT, org.id, args.label)
+    print(created.secret)
+    return 0
+
+
+async def _token_list(args, clock) -> int:
+    org_id = (await orgs.find_org(args.org)).id if args.org else None
+    rows = await tokens.list_tokens(org_id)
+    names = {o.id: o.name for o in await models.Organization.all()}
+    for token in rows:
+        if args.json:
+            print(json.dumps(tokens.describe(token)))
+            continue
+        state = "revoked" if token.revoked_at is not None else "active"
+        owner = names.get(token.org_id, "-") if token.kind == tokens.MANAGEMENT else "(all organizations)"
+        print(f"{token.id}\t{token.kind}\t{owner}\t{token.label or '-'}\t{token.hint}\t{state}"
+              f"\tcreated {_time(token.created_at)}\tlast used {_time(token.last_used_at)}")
+    return 0
+
+
+async def _token_revoke(args, clock) -> int:
+    token = await tokens.revoke(clock, args.token)
+    print(f"keyplane: token {token.id} revoked", file=sys.stderr)
+    return 0
+
+
+async def _catalog_import(args, clock) -> int:
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CliError(f"{args.file} is not valid JSON: {exc}") from None
+    imported = await catalog.import_catalog(clock, data)
+    print(f"keyplane: catalog replaced: {len(imported.models())} models, {len(imported.offers)} offers",
+          file=sys.stderr)
+    return 0
+
+
+async def _catalog_export(args, clock) -> int:
+    print(json.dumps(catalog_to_json(await catalog.current()), indent=2))
+    return 0
+
+
+def _schema(args) -> int:
+    print(schema.as_str())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,18 +277,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    """Runs the sub-command's handler: ``offline`` ones need nothing, ``serve`` manages its own
+    database, every other one runs inside an opened (and migrated) database."""
     args = _parser().parse_args(argv)
-    if args.command == "schema":
-        from schema.build import schema
-
-        print(schema.as_str())
-        return 0
+    if args.offline is not None:
+        return args.offline(args)
     try:
         settings = Settings.from_env()
         clock = SystemClock()
-        if args.command == "serve":
-            return _serve(args, settings, clock)
-        return asyncio.run(_with_database(settings, clock, lambda: _run(args, settings, clock)))
+        if args.serve is not None:
+            return args.serve(args, settings, clock)
+        return asyncio.run(_with_database(settings, clock, lambda: args.func(args, clock)))
     except Refused as refused:
         print(f"keyplane: error: {refused}", file=sys.stderr)
     except CliError as exc:

@@ -15,7 +15,9 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from app.services import catalog
 from app.settings import Settings
+from app.store import migrations
 
 MODELS = ["app.models"]
 
@@ -82,9 +84,6 @@ async def connect(settings: Settings) -> None:
 
 async def open_database(settings: Settings, now_us: int) -> None:
     """Connect, migrate to the latest schema, and load the default catalog into an empty database."""
-    from app.services import catalog
-    from app.store import migrations
-
     await connect(settings)
     try:
         await migrations.migrate(now_us)

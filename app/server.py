@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from app import db, graphiql, http_errors, web
+from app import db, graphiql, http_errors, slowclients, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
@@ -22,11 +22,12 @@ from app.dataplane.http import DataPlane
 from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
-from app.logs import AccessLog
+from app.logs import AccessLog, configure_logging
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
 from app.store import audit, changes, keystate, sql
+from schema.build import build_schema
 
 log = logging.getLogger("keyplane")
 PURGE_EVERY_US = 60 * 1_000_000
@@ -54,8 +55,6 @@ def cors(settings: Settings) -> list[Middleware]:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
     """``manage_database=False`` when the caller (a test) has already opened the database."""
-    from schema.build import build_schema
-
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     key_cache = KeyCache()
@@ -136,10 +135,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
 
 def app_from_environment() -> Starlette:
     """The application of one worker process of `keyplane serve --workers N`."""
-    from app.logs import configure_logging
-
-    from app import slowclients
-
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     slowclients.configure(settings)

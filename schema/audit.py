@@ -13,7 +13,7 @@ from app.domain.timeconv import from_micros
 from app.services import audit as audit_service
 from schema.enums import ActorKind, AuditAction
 from schema.errors import query_guard
-from schema.types import Node, PageInfo
+from schema.relay import Node, PageInfo
 
 
 @strawberry.type(description="Who made a change.")

@@ -17,38 +17,16 @@ from app.domain.money import format_nanos
 from app.domain.timeconv import from_micros, optional_from_micros, to_micros
 from app.services import keys as key_service
 from app.services import orgs, periods, projects as project_service, usage as usage_service
-from app.services.paging import Page
+from schema.audit import AuditEventConnection, AuditFilter, audit_events
 from schema.enums import IamRuleType, KeyFilter, KeyStatus, Plan, Pricing, UsageSource, WindowUnit
+from schema.errors import query_guard
+from schema.relay import Node, PageInfo
 from schema.scalars import Money
 
 FIRST_ARGUMENT = "How many items per page: at most 100 (more is capped); not negative."
 AFTER_ARGUMENT = "The endCursor of the previous page; absent: the first page."
 FROM_ARGUMENT = "Start of the range (inclusive); default: 29 UTC days before the day of to."
 TO_ARGUMENT = "End of the range (exclusive); default: the end of today (UTC). At most 366 days after from."
-
-
-@strawberry.interface(description="An object with a global id (Relay).")
-class Node:
-    id: strawberry.ID = strawberry.field(description="The global id, opaque; node(id:) finds the object by it.")
-
-
-@strawberry.type(description="Where a page of a connection lies (Relay).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="True when more items follow this page.")
-    has_previous_page: bool = strawberry.field(description="True when this page was asked for with after.")
-    start_cursor: str | None = strawberry.field(description="The cursor of the page's first item; null on an empty page.")
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the page's last item (pass it as after for the next page); null on an empty page."
-    )
-
-    @classmethod
-    def of(cls, page: Page) -> "PageInfo":
-        return cls(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        )
 
 
 @strawberry.type(description="The length of a recurring limit's window: value of unit.")
@@ -235,8 +213,6 @@ class ApiKey(Node):
         from_: Annotated[datetime | None, strawberry.argument(name="from", description=FROM_ARGUMENT)] = None,
         to: Annotated[datetime | None, strawberry.argument(description=TO_ARGUMENT)] = None,
     ) -> UsageSummary:
-        from schema.errors import query_guard
-
         with query_guard():
             found = await usage_service.summary(
                 self.row.id, info.context.now_us,
@@ -249,8 +225,6 @@ class ApiKey(Node):
         self, info: Info, first: Annotated[int | None, strawberry.argument(description=FIRST_ARGUMENT)] = 50,
         after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,
     ) -> UsageRecordConnection:
-        from schema.errors import query_guard
-
         with query_guard():
             page = await usage_service.records_page(self.row.id, first, after)
         return UsageRecordConnection(
@@ -307,8 +281,6 @@ class Project(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST_ARGUMENT)] = 50,
         after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,
     ) -> ApiKeyConnection:
-        from schema.errors import query_guard
-
         with query_guard():
             page = await key_service.list_keys(self.row, info.context.clock, filter or KeyFilter.ALL, first, after)
         now_us = info.context.now_us
@@ -335,13 +307,11 @@ class Organization(Node):
     @strawberry.field(description="Every change made to this organization's objects, newest first.")
     async def audit_events(
         self,
-        filter: Annotated[Annotated["AuditFilter", strawberry.lazy("schema.audit")] | None,
+        filter: Annotated[AuditFilter | None,
                           strawberry.argument(description="Which events to list; all when left out.")] = None,
         first: Annotated[int | None, strawberry.argument(description="How many events per page (at most 100).")] = 50,
         after: Annotated[str | None, strawberry.argument(description="The cursor of the event to continue after.")] = None,
-    ) -> Annotated["AuditEventConnection", strawberry.lazy("schema.audit")]:
-        from schema.audit import audit_events
-
+    ) -> AuditEventConnection:
         return await audit_events(self.row.id, filter, first, after)
 
 

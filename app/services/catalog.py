@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app.domain.catalog import Catalog, Offer, load_default_catalog, parse_catalog
+from app.domain.catalog import Catalog, CatalogError, Offer, load_default_catalog, parse_catalog
+from app.domain.timeconv import to_micros
 from app.services.errors import ErrorCode, refuse
 from app.store import changes, sql
 
@@ -74,9 +75,6 @@ async def seed_default(now_us: int) -> bool:
 
 async def import_catalog(clock, data) -> Catalog:
     """Replace the whole catalog atomically; a bad file changes nothing."""
-    from app.domain.catalog import CatalogError
-    from app.domain.timeconv import to_micros
-
     try:
         catalog = parse_catalog(data)
     except CatalogError as exc:

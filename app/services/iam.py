@@ -10,6 +10,7 @@ from app.domain import iam as iam_domain
 from app.domain.catalog import Catalog
 from app.domain.ids import encode
 from app.domain.timeconv import to_micros
+from app.services import catalog, key_access
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import ErrorCode, Problems
@@ -48,22 +49,19 @@ async def replace_rules(tx, key_id: int, rules: NormalizedRules) -> None:
 
 
 async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list[tuple[str, list[str]]]) -> models.ApiKey:
-    from app.services import catalog, keys
-    from app.services.keys import get_key_or_refuse
-
     problems = Problems()
     rules = validate(rules_input, "rules", problems, await catalog.current())
     problems.raise_if_any()
-    key = await get_key_or_refuse(tenant, key_id)
+    key = await key_access.get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())
     async with in_transaction() as tx:
-        key = await keys.lock_key(tx, tenant, key.id)
-        before = keys.audited_fields(key, await pairs_of_key(key.id, tx))
-        after = keys.audited_fields(key, as_pairs(rules))
+        key = await key_access.lock_key(tx, tenant, key.id)
+        before = key_access.audited_fields(key, await pairs_of_key(key.id, tx))
+        after = key_access.audited_fields(key, as_pairs(rules))
         await replace_rules(tx, key.id, rules)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:
-            await keys.record_key_event(tx, tenant, AuditAction.KEY_IAM_RULES_UPDATED, key, before, after, now_us)
+            await key_access.record_key_event(tx, tenant, AuditAction.KEY_IAM_RULES_UPDATED, key, before, after, now_us)
     changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)
 

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 from app import models
 from app.domain import money, windows
 from app.domain.timeconv import to_micros
-from app.services import periods
+from app.services import key_access, periods
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import Problems
@@ -63,9 +63,6 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
     A recurring limit that differs from the current one starts a new window now, with zero
     usage; the same one changes nothing.
     """
-    from app.services import keys
-    from app.services.keys import get_key_or_refuse
-
     problems = Problems()
     new_all_time = UNCHANGED
     if all_time is not UNCHANGED:
@@ -74,7 +71,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
     if recurring is not UNCHANGED:
         new_recurring = None if recurring is None else parse_recurring(*recurring, "recurringLimit", problems)
     problems.raise_if_any()
-    key = await get_key_or_refuse(tenant, key_id)
+    key = await key_access.get_key_or_refuse(tenant, key_id)
 
     now_us = to_micros(clock.now())
     updates: dict = {}
@@ -85,17 +82,17 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
     if not updates:
         return key
     async with in_transaction() as tx:
-        key = await keys.lock_key(tx, tenant, key.id)
-        before = keys.audited_fields(key)
+        key = await key_access.lock_key(tx, tenant, key.id)
+        before = key_access.audited_fields(key)
         for column, value in updates.items():
             setattr(key, column, value)
-        after = keys.audited_fields(key)
+        after = key_access.audited_fields(key)
         await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
         if "recurring_anchor" in updates and new_recurring is not None:
             # a new window starts now with zero usage, even if an old one started at this instant
             await sql.execute(tx, "DELETE FROM usage_windows WHERE key_id = ? AND window_start >= ?", [key.id, now_us])
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:  # a concurrent change may have set the same limits already
-            await keys.record_key_event(tx, tenant, AuditAction.KEY_LIMITS_UPDATED, key, before, after, now_us)
+            await key_access.record_key_event(tx, tenant, AuditAction.KEY_LIMITS_UPDATED, key, before, after, now_us)
     changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)

@@ -17,6 +17,7 @@ from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
+from app.services.errors import ErrorCode, refuse
 from app.services.paging import Page, after_position, page_size
 from app.store import changes, keystate, sql
 
@@ -257,8 +258,6 @@ class UsageSummary:
 def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[int, int]:
     """[from, to) with the defaults applied, or a VALIDATION refusal (no I/O: the GraphQL layer
     also runs this before any resolver, see schema/arguments.py)."""
-    from app.services.errors import ErrorCode, refuse
-
     given_from = from_us is not None
     to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
     from_us = (to_us - 1) // DAY_US * DAY_US - 29 * DAY_US if from_us is None else from_us
