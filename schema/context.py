@@ -12,9 +12,10 @@ from app import models
 from app.clock import Clock
 from app.domain import iam as iam_domain
 from app.domain.timeconv import to_micros
-from app.services import iam, orgs, periods, projects
+from app.services import orgs, projects
 from app.services.callers import Tenant
 from app.settings import Settings
+from app.store import iam_rules, usage_windows
 
 
 class Loaders:
@@ -24,11 +25,11 @@ class Loaders:
             return [found.get(pk) for pk in project_ids]
 
         async def load_rules(key_ids: list[int]) -> list[list[iam_domain.Rule]]:
-            found = await iam.rules_for_keys(list(key_ids))
+            found = await iam_rules.rules_for_keys(list(key_ids))
             return [found[pk] for pk in key_ids]
 
         async def load_window_usage(pairs: list[tuple[int, int]]) -> list[int]:
-            found = await periods.window_usage_many(list(pairs))
+            found = await usage_windows.window_usage_many(list(pairs))
             return [found[pair] for pair in pairs]
 
         self.project = DataLoader(load_fn=load_projects)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from app.domain import iam, windows
 from app.domain.decision import Counters, KeySnapshot
 from app.domain.windows import Window
-from app.services import periods
 from app.store import changes, keystate, sql
 
 MAX_ENTRIES = 200_000
@@ -41,7 +40,7 @@ class Entry:
     held_by_window: dict[int | None, int]  # open holds by the window they count against
     valid_until: int  # the first expiry among those holds (or of this secret): after it, the entry is stale
     secret_until: int = NEVER  # the previous secret of a rolled key works only until its grace ends
-    bounds: periods.PeriodBounds | None = None  # the window of the last answer: usually still current
+    bounds: windows.PeriodBounds | None = None  # the window of the last answer: usually still current
     verdicts: tuple | None = None  # (catalog, {(model, provider): IAM verdict}): rules change only with the entry
 
     def counters(self, now_us: int) -> Counters:
@@ -51,7 +50,7 @@ class Entry:
         if self.window is not None:
             bounds = self.bounds
             if bounds is None or not bounds.start_us <= now_us < bounds.end_us:
-                bounds = self.bounds = periods.current_bounds(self.anchor, self.window, now_us)
+                bounds = self.bounds = windows.current_bounds(self.anchor, self.window, now_us)
             start = bounds.start_us
         return Counters(
             usage=self.usage,

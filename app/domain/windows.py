@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from app.domain.timeconv import from_micros, to_micros
+
 
 class WindowUnit(str, enum.Enum):
     HOUR = "HOUR"
@@ -57,6 +59,19 @@ def validate_window(value: int, unit: WindowUnit | str) -> Window:
     if not low <= value <= high:
         raise WindowError(f"{unit.value} windows must be between {low} and {high}")
     return Window(int(value), unit)
+
+
+@dataclass(frozen=True)
+class PeriodBounds:
+    """A window in microseconds since the epoch: [start_us, end_us)."""
+    start_us: int
+    end_us: int
+
+
+def current_bounds(anchor_us: int, window: Window, now_us: int) -> PeriodBounds:
+    """The window of ``window`` anchored at ``anchor_us`` that contains ``now_us``."""
+    start, end = current_window(from_micros(anchor_us), window, from_micros(now_us))
+    return PeriodBounds(to_micros(start), to_micros(end))
 
 
 def stored_window(recurring_amount: int | None, recurring_value: int | None, recurring_unit: str | None) -> Window | None:

@@ -21,7 +21,8 @@ from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
 from app.services.paging import Page, after_position, page_size
-from app.store import audit, changes, sql
+from app.store import changes, sql
+from app.store.iam_rules import replace_rules
 
 MAX_GRACE = timedelta(days=30)
 
@@ -121,7 +122,7 @@ async def create_key(
             usage=0,
             **recurring_columns(recurring, now_us),
         )
-        await iam.replace_rules(tx, key.id, rules)
+        await replace_rules(tx, key.id, rules)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_CREATED, key, None,
                                audited_fields(key, iam.as_pairs(rules)), now_us)

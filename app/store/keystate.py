@@ -5,8 +5,7 @@ from dataclasses import dataclass
 
 from app.domain import windows
 from app.domain.decision import Counters, KeySnapshot, RequestState
-from app.services import iam, periods
-from app.store import sql
+from app.store import iam_rules, sql
 
 _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
@@ -57,7 +56,7 @@ async def key_row_by_id(conn, key_id: int) -> dict | None:
 
 
 async def snapshot_of(row: dict) -> KeySnapshot:
-    rules = (await iam.rules_for_keys([row["id"]]))[row["id"]]
+    rules = (await iam_rules.rules_for_keys([row["id"]]))[row["id"]]
     return snapshot_from(row, tuple(rules))
 
 
@@ -77,7 +76,7 @@ def window_start_of(row: dict, now_us: int) -> int | None:
     window = windows.stored_window(row["recurring_amount"], row["recurring_value"], row["recurring_unit"])
     if window is None:
         return None
-    return periods.current_bounds(row["recurring_anchor"], window, now_us).start_us
+    return windows.current_bounds(row["recurring_anchor"], window, now_us).start_us
 
 
 _SEEN = ("(SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?) AS held_ids,"
