@@ -2,8 +2,11 @@
 
 An entry holds a key's snapshot (status, expiry, limits, rules), its all-time usage, the
 usage of the window it was loaded in, and its open holds. Answers without a hold come from
-here, with no database round trip. Any change to a key, made on this instance or reported
-by the change feed from another, drops its entry; the next request reloads it. A load that
+here, with no database round trip. A change to a key's settings, made on this instance or
+reported by the change feed from another, drops its entry; the next request reloads it. Usage
+and holds recorded here update the entry in place (``counted_here``, ``held_here``); recorded
+by another instance, they mark its counters stale, and the next request refreshes only them,
+in one query (``_refresh_counters``). A load that
 a change of the same key overtook is answered but not kept; changes of other keys (usage
 arrives all the time) do not disturb it. Unknown hashes are remembered too (so guessing
 costs no query) until a key this instance does not hold changes: it may be a new one.
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from app.domain import iam, windows
 from app.domain.decision import Counters, KeySnapshot
 from app.domain.windows import Window
-from app.store import changes, keystate, sql
+from app.store import changes, key_counters, keystate, sql
 
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
@@ -42,6 +45,7 @@ class Entry:
     secret_until: int = NEVER  # the previous secret of a rolled key works only until its grace ends
     bounds: windows.PeriodBounds | None = None  # the window of the last answer: usually still current
     verdicts: tuple | None = None  # (catalog, {(model, provider): IAM verdict}): rules change only with the entry
+    counters_stale: bool = False  # another instance changed the counters: refresh them (one query) before use
 
     def counters(self, now_us: int) -> Counters:
         """Counters as of now (the cache reloads an entry whose holds began to expire); a window
@@ -85,11 +89,14 @@ class KeyCache:
         self._unknown_epoch = 0  # bumped whenever the unknown hashes are forgotten
         self.hits = 0
         self.misses = 0
+        self.refreshes = 0  # counters refreshed after another instance changed them
 
     # --- reads -------------------------------------------------------------------------
     async def get(self, key_hash: str, now_us: int) -> Entry | None:
         entry = self._by_hash.get(key_hash)
         if entry is not None and now_us < entry.valid_until:
+            if entry.counters_stale:
+                return await self._refresh_counters(key_hash, entry, now_us)
             self.hits += 1
             return entry
         if key_hash in self._unknown:
@@ -117,6 +124,50 @@ class KeyCache:
             self._by_hash[key_hash] = entry
             self._hash_of.setdefault(row["id"], set()).add(key_hash)
         return entry
+
+    async def _refresh_counters(self, key_hash: str, entry: Entry, now_us: int) -> Entry | None:
+        """Counters only, in one query: the snapshot (settings, rules) did not change. A refresh that
+        another change overtook is used for this answer but leaves the entry stale."""
+        self.refreshes += 1
+        key_id = entry.snapshot.key_id
+        started = self._changes
+        start = None
+        if entry.window is not None:
+            start = windows.current_bounds(entry.anchor, entry.window, now_us).start_us
+        row = await key_counters.counters_of(sql.client(), key_id, start, now_us)
+        if row is None:  # deleted meanwhile (its KEY change is on its way)
+            self.forget(key_id)
+            return await self._load(key_hash, now_us)
+        entry.usage = row["usage"]
+        entry.window_start = start
+        entry.window_usage = int(row["window_usage"] or 0)
+        entry.held = int(row["held"] or 0)
+        entry.held_by_window = {start: int(row["window_held"] or 0)} if start is not None else {}
+        first_expiry = int(row["first_expiry"]) if row["first_expiry"] is not None else NEVER
+        entry.valid_until = min(first_expiry, entry.secret_until)
+        if self._unchanged_since(key_id, started):
+            entry.counters_stale = False
+        return entry
+
+    def _counters_changed_elsewhere(self, key_id: int | None) -> None:
+        """Another instance recorded usage or took a hold: the entries of that key refresh their
+        counters on their next use; a load under way is not kept."""
+        if key_id is None:
+            self.clear()
+            return
+        self._mark_changed(key_id)
+        for key_hash in self._hash_of.get(key_id, ()):
+            entry = self._by_hash.get(key_hash)
+            if entry is not None:
+                entry.counters_stale = True
+
+    def _mark_changed(self, key_id: int) -> None:
+        """A change of this key arrived: a load of it that started before is not kept."""
+        self._changes += 1
+        if len(self._changed_at) >= MAX_TRACKED_CHANGES:
+            self._changed_at.clear()
+            self._floor = self._changes
+        self._changed_at[key_id] = self._changes
 
     def _unchanged_since(self, key_id: int, started: int) -> bool:
         """Whether no change of this key arrived after a load that started at ``started``."""
@@ -157,8 +208,7 @@ class KeyCache:
         entries = [self._by_hash[h] for h in self._hash_of.get(key_id, ()) if h in self._by_hash]
         if not entries:
             return
-        self._changes += 1
-        self._changed_at[key_id] = self._changes  # a load already under way is now stale
+        self._mark_changed(key_id)  # a load already under way is now stale
         for entry in entries:
             self._held_in_place(entry, counters, window_start, amount, expires_at)
 
@@ -177,11 +227,7 @@ class KeyCache:
         if key_id is None:  # some key changed, we do not know which
             self.clear()
             return
-        self._changes += 1
-        if len(self._changed_at) >= MAX_TRACKED_CHANGES:
-            self._changed_at.clear()
-            self._floor = self._changes
-        self._changed_at[key_id] = self._changes
+        self._mark_changed(key_id)
         key_hashes = self._hash_of.pop(key_id, None)
         if key_hashes:
             for key_hash in key_hashes:
@@ -204,8 +250,7 @@ class KeyCache:
         counters the transaction left (no reload). Other instances hear of it through the feed
         (COUNTERS) and drop their entries."""
         for after in counters_after:
-            self._changes += 1
-            self._changed_at[after.key_id] = self._changes  # a load already under way is now stale
+            self._mark_changed(after.key_id)  # a load already under way is now stale
             for key_hash in self._hash_of.get(after.key_id, ()):
                 entry = self._by_hash.get(key_hash)
                 if entry is not None:
@@ -225,8 +270,10 @@ class KeyCache:
             entry.valid_until = min(first_expiry, entry.secret_until)
 
     def on_change(self, kind: str, ref_id: int | None) -> None:
-        if kind in (changes.KEY, changes.COUNTERS):
+        if kind == changes.KEY:
             self.forget(ref_id)
+        elif kind == changes.COUNTERS:
+            self._counters_changed_elsewhere(ref_id)
 
     # --- last use, written in batches --------------------------------------------------
     def touch(self, key_id: int, now_us: int) -> None:

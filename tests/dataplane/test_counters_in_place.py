@@ -7,7 +7,7 @@ from app.dataplane.cache import KeyCache
 from app.dataplane.feed import ChangeFeed
 from app.domain.secrets import hash_secret
 from app.domain.timeconv import to_micros
-from app.store import changes
+from app.store import changes, key_counters, sql
 from tests.support.api import create_key
 
 DAY = {"value": 1, "unit": "DAY"}
@@ -69,3 +69,75 @@ async def test_another_instance_still_drops_its_entry_when_usage_is_recorded_her
     finally:
         changes.unsubscribe_local(other_cache.on_change)
     assert (await other_cache.get(hash_secret(secret), now)).usage == 1_000_000_000
+
+
+class _Queries:
+    """Counts the SQL statements sent through the connection (as tests/api/test_query_counts.py does)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.count = 0
+        conn = sql.client()
+        for name in ("execute_query", "execute_query_dict"):
+            original = getattr(conn, name)
+
+            async def counted(*args, _original=original, **kwargs):
+                self.count += 1
+                return await _original(*args, **kwargs)
+
+            monkeypatch.setattr(conn, name, counted)
+
+
+async def test_another_instance_refreshes_only_the_counters_in_one_query(acme, gateway, clock, monkeypatch):
+    created = await create_key(acme, allTimeLimit="1", recurringLimit={"amount": "0.5", "window": DAY},
+                               iamRules=[{"type": "ALLOW_MODELS", "values": [MODEL]}])
+    secret, key_id = created["secret"], created["apiKey"]["id"]
+    other_cache, other_feed = KeyCache(), ChangeFeed(interval_ms=1000)
+    await other_feed.poll_once()
+    now = to_micros(clock.now())
+    assert (await other_cache.get(hash_secret(secret), now)).usage == 0
+    loads = other_cache.misses
+
+    await gateway.usage({"keyId": key_id, "requestId": "a", "cost": "0.5"})
+    assert (await gateway.authorize(key=secret, model=MODEL, estimatedCost="0.2", requestId="h"))["code"] \
+        == "PERIOD_USAGE_EXCEEDED"
+    await gateway.usage({"keyId": key_id, "requestId": "b", "cost": "0.25"})
+    changes.subscribe_local(other_cache.on_change)
+    try:
+        await other_feed.poll_once()
+    finally:
+        changes.unsubscribe_local(other_cache.on_change)
+
+    queries = _Queries(monkeypatch)
+    entry = await other_cache.get(hash_secret(secret), now)
+    monkeypatch.undo()
+    assert queries.count == 1 and other_cache.misses == loads, "the whole key was reloaded"
+    counters = entry.counters(now)
+    assert (counters.usage, counters.window_usage, counters.held) == (750_000_000, 750_000_000, 0)
+    assert entry.snapshot.rules, "the snapshot (its IAM rules) was kept"
+    again = _Queries(monkeypatch)
+    assert (await other_cache.get(hash_secret(secret), now)) is entry and again.count == 0  # fresh now
+
+
+async def test_a_refresh_overtaken_by_another_change_stays_stale(acme, gateway, clock):
+    created = await create_key(acme, allTimeLimit="1")
+    secret, key_id = created["secret"], created["apiKey"]["id"]
+    cache = KeyCache()
+    now = to_micros(clock.now())
+    entry = await cache.get(hash_secret(secret), now)
+    numeric_id = entry.snapshot.key_id
+    cache.on_change(changes.COUNTERS, numeric_id)
+    original = key_counters.counters_of
+
+    async def overtaken(*args, **kwargs):
+        row = await original(*args, **kwargs)
+        cache.on_change(changes.COUNTERS, numeric_id)  # more usage elsewhere while the refresh ran
+        return row
+
+    key_counters.counters_of = overtaken
+    try:
+        await cache.get(hash_secret(secret), now)
+    finally:
+        key_counters.counters_of = original
+    assert entry.counters_stale
+    await gateway.usage({"keyId": key_id, "requestId": "late", "cost": "0.3"})
+    assert (await cache.get(hash_secret(secret), now)).usage == 300_000_000 and not entry.counters_stale
