@@ -9,9 +9,9 @@ checks (no estimate) from their caches, and must count it.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
 
 from app.dataplane.cache import KeyCache
 from app.dataplane.group_commit import GroupCommit
@@ -99,7 +99,7 @@ async def decide_holds(cache: KeyCache, items: list[HoldRequest]) -> list[Answer
     """
     answers: list[Answer] = []
     taken: list[tuple[int, decision.Counters, int | None, int, int]] = []
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         rows = {key_id: await keystate.lock_and_read(tx, key_id) for key_id in sorted({i.snapshot.key_id for i in items})}
         for item in items:
             row = rows[item.snapshot.key_id]
@@ -118,10 +118,11 @@ async def decide_holds(cache: KeyCache, items: list[HoldRequest]) -> list[Answer
         # other instances answer soft checks from their caches: they must count these holds too
         for key_id in sorted({t[0] for t in taken}):
             await changes.emit(tx, changes.COUNTERS, key_id, max(i.now_us for i in items))
+        # this instance knows exactly what changed: its cache entries are brought up to date in place
+        for key_id, counters, window_start, amount, expires_at in taken:
+            changes.after_commit(tx, functools.partial(cache.held_here, key_id, counters, window_start, amount,
+                                                       expires_at))
     for item, answer in zip(items, answers):
         if answer.decision.allowed:
             cache.touch(answer.key_id, item.now_us)
-    for key_id, counters, window_start, amount, expires_at in taken:
-        # this instance knows exactly what changed: bring its cache entry up to date in place
-        cache.held_here(key_id, counters, window_start, amount, expires_at)
     return answers

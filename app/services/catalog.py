@@ -5,7 +5,6 @@ that imported it, within a poll interval elsewhere).
 """
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
 
 from app.domain.catalog import Catalog, CatalogError, Offer, load_default_catalog, parse_catalog
 from app.domain.timeconv import to_micros
@@ -58,7 +57,7 @@ async def _replace(tx, catalog: Catalog) -> None:
 
 async def seed_default(now_us: int) -> bool:
     """Load the shipped catalog into a database that has none; True when it did."""
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         # concurrent starters serialize here: an advisory lock on PostgreSQL (an UPDATE that matches
         # no row locks nothing there), the write lock that a first write takes on SQLite
         if sql.is_postgres(tx):
@@ -69,7 +68,6 @@ async def seed_default(now_us: int) -> bool:
             return False
         await _replace(tx, load_default_catalog())
         await changes.emit(tx, changes.CATALOG, None, now_us)
-    changes.applied_locally(changes.CATALOG, None)
     return True
 
 
@@ -79,8 +77,7 @@ async def import_catalog(clock, data) -> Catalog:
         catalog = parse_catalog(data)
     except CatalogError as exc:
         raise refuse(ErrorCode.VALIDATION, "catalog", str(exc)) from None
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         await _replace(tx, catalog)
         await changes.emit(tx, changes.CATALOG, None, to_micros(clock.now()))
-    changes.applied_locally(changes.CATALOG, None)
     return catalog

@@ -1,7 +1,6 @@
 """IAM rules on keys: validated against the catalog, stored in order, replaced as a whole."""
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import iam as iam_domain
@@ -41,7 +40,7 @@ async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list
     problems.raise_if_any()
     key = await key_access.get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await key_access.lock_key(tx, tenant, key.id)
         before = key_access.audited_fields(key, await pairs_of_key(key.id, tx))
         after = key_access.audited_fields(key, as_pairs(rules))
@@ -49,7 +48,6 @@ async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:
             await key_access.record_key_event(tx, tenant, AuditAction.KEY_IAM_RULES_UPDATED, key, before, after, now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)
 
 

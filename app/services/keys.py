@@ -5,7 +5,6 @@ import enum
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from app import models
 from datetime import timedelta
@@ -94,7 +93,7 @@ async def create_key(
 
     now_us = to_micros(clock.now())
     secret = secrets.generate(secrets.KEY_PREFIX)
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         # the quota check and the slot are one statement: concurrent creates cannot both pass
         if limit is None:
             taken = await sql.execute(tx, "UPDATE projects SET key_count = key_count + 1 WHERE id = ?", [project.id])
@@ -126,7 +125,6 @@ async def create_key(
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_CREATED, key, None,
                                audited_fields(key, iam.as_pairs(rules)), now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return CreatedKey(key, secret)
 
 
@@ -138,7 +136,7 @@ async def rename_key(tenant: Tenant, clock, key_id: int | None, name: str) -> mo
     if key.name == clean:
         return key
     now_us = to_micros(clock.now())
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await lock_key(tx, tenant, key.id)
         if key.name != clean:
             before = audited_fields(key)
@@ -162,7 +160,7 @@ async def set_enabled(tenant: Tenant, clock, key_id: int | None, enabled: bool, 
     updates: dict = {"enabled": enabled}
     if expires_at is not None:
         updates["expires_at"] = expires_at
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key)
         await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
@@ -173,7 +171,6 @@ async def set_enabled(tenant: Tenant, clock, key_id: int | None, enabled: bool, 
         if after != before:  # enabling an enabled key changes nothing worth an event
             action = AuditAction.KEY_ENABLED if enabled else AuditAction.KEY_DISABLED
             await record_key_event(tx, tenant, action, key, before, after, now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)
 
 
@@ -181,7 +178,7 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
     """Permanent: the key, its rules, windows, holds and usage records go; its quota slot is freed."""
     key = await get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key, await iam.pairs_of_key(key.id, tx))
         deleted = await sql.execute(tx, "DELETE FROM api_keys WHERE id = ? AND org_id = ?", [key.id, tenant.org_id])
@@ -190,7 +187,6 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
         await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_DELETED, key, before, None, now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return key.id
 
 
@@ -224,7 +220,7 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
     now_us = to_micros(clock.now())
     secret = secrets.generate(secrets.KEY_PREFIX)
     previous_until = None if grace is None else now_us + grace // timedelta(microseconds=1)
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key)
         before["previousKeyExpiresAt"] = audit_domain.time_text(previous_key_valid_until(key, now_us))
@@ -244,7 +240,6 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
         after = audited_fields(key)
         after["previousKeyExpiresAt"] = audit_domain.time_text(previous_until)
         await record_key_event(tx, tenant, AuditAction.KEY_ROLLED, key, before, after, now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return CreatedKey(await models.ApiKey.get(id=key.id), secret)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import money, windows
@@ -81,7 +80,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         updates.update(recurring_columns(new_recurring, now_us))
     if not updates:
         return key
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         key = await key_access.lock_key(tx, tenant, key.id)
         before = key_access.audited_fields(key)
         for column, value in updates.items():
@@ -94,5 +93,4 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:  # a concurrent change may have set the same limits already
             await key_access.record_key_event(tx, tenant, AuditAction.KEY_LIMITS_UPDATED, key, before, after, now_us)
-    changes.applied_locally(changes.KEY, key.id)
     return await models.ApiKey.get(id=key.id)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import names
@@ -58,7 +57,7 @@ async def create_org(clock, name: str, plan: str = "free", key_limit_override: i
         raise refuse(ErrorCode.VALIDATION, "name", f"organization {name!r} already exists")
     now_us = to_micros(clock.now())
     try:
-        async with in_transaction() as tx:
+        async with changes.write() as tx:
             org = await models.Organization.create(
                 using_db=tx, name=name, plan=parsed.value, key_limit_override=override, created_at=now_us
             )
@@ -84,12 +83,11 @@ async def set_plan(clock, name: str, plan: str, key_limit_override: int | None =
     before = _plan_fields(org.plan, org.key_limit_override)
     after = _plan_fields(parsed.value, override)
     now_us = to_micros(clock.now())
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         await models.Organization.filter(id=org.id).using_db(tx).update(plan=parsed.value, key_limit_override=override)
         await changes.emit(tx, changes.ORG, org.id, now_us)
         if after != before:
             await _record_plan(tx, org.id, actor, before, after, now_us)
-    changes.applied_locally(changes.ORG, org.id)
     org.plan, org.key_limit_override = parsed.value, override
     return org
 

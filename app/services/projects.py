@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import names
@@ -12,7 +11,7 @@ from app.domain.timeconv import to_micros
 from app.services.audit import actor_of
 from app.services.callers import Tenant
 from app.services.errors import ErrorCode, refuse
-from app.store import audit
+from app.store import audit, changes
 
 MAX_PROJECTS_PER_ORG = 1000
 
@@ -33,7 +32,7 @@ async def create_project(tenant: Tenant, clock, name: str, actor: Actor | None =
         raise _name_taken(clean)
     now_us = to_micros(clock.now())
     try:
-        async with in_transaction() as tx:
+        async with changes.write() as tx:
             project = await models.Project.create(using_db=tx, org_id=owner, name=clean, name_key=key, created_at=now_us)
             await audit.record(tx, org_id=owner, actor=actor or actor_of(tenant), action=AuditAction.PROJECT_CREATED,
                                target_id=encode("Project", project.id), project_id=project.id,

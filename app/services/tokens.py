@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import ids, names, secrets
@@ -49,7 +48,7 @@ async def create(clock, kind: str, org_id: int | None, label: str | None = None,
     prefix = secrets.MANAGEMENT_PREFIX if kind == MANAGEMENT else secrets.GATEWAY_PREFIX
     secret = secrets.generate(prefix)
     now_us = to_micros(clock.now())
-    async with in_transaction() as tx:
+    async with changes.write() as tx:
         token = await models.Token.create(
             using_db=tx,
             kind=kind,
@@ -84,12 +83,11 @@ async def revoke(clock, token_or_id: str, actor: Actor = OPERATOR) -> models.Tok
     if token.revoked_at is None:
         now_us = to_micros(clock.now())
         before = _audited(token)
-        async with in_transaction() as tx:
+        async with changes.write() as tx:
             await models.Token.filter(id=token.id).using_db(tx).update(revoked_at=now_us)
             await changes.emit(tx, changes.TOKEN, token.id, now_us)
             token.revoked_at = now_us
             await _record(tx, token, AuditAction.TOKEN_REVOKED, before, _audited(token), actor, now_us)
-        changes.applied_locally(changes.TOKEN, token.id)
     return token
 
 

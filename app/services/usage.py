@@ -7,11 +7,11 @@ number of instances lose nothing.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
@@ -71,7 +71,7 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     inserted: set[tuple[int, str]] = set()
     overflowed: set[tuple[int, str]] = set()
     if fresh:
-        async with in_transaction() as tx:
+        async with changes.write() as tx:
             # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
             # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
             # transaction takes the write lock at its first statement
@@ -101,7 +101,8 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             await _unrecord(tx, overflowed)
             inserted -= overflowed
             counters_after = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
-        changes.counted_locally(counters_after)
+            # this instance's cache entries take the committed counters in place
+            changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(

@@ -1,12 +1,20 @@
 """The change feed: every write that the data plane must see appends a row here, in the same
 transaction as the write. Each instance polls the feed and drops what it cached about the
 changed objects (see app/dataplane/cache.py); the writer also tells its own cache at once.
+
+Every write goes through one construct, ``write()``: a transaction in which ``emit`` records
+each change (a feed row, in the transaction) and ``after_commit`` anything else to do once it
+has committed; when it commits, this instance's caches apply the changes, then the callbacks
+run; when it rolls back, nothing is applied. ``emit`` outside a ``write()`` is a bug and
+raises, so no change can reach the feed and silently miss this instance's caches.
 """
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import AsyncIterator, Callable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from app.store import sql
 
@@ -24,9 +32,50 @@ _own_counter_seqs: set[int] = set()
 _MAX_OWN = 100_000
 
 
+class _Pending:
+    """What a ``write()`` applies once its transaction has committed."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, int | None]] = []
+        self.callbacks: list[Callable[[], None]] = []
+
+
+_PENDING = "_keyplane_pending"  # the attribute of a write()'s transaction holding its _Pending
+
+
+@contextlib.asynccontextmanager
+async def write() -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction whose changes reach this instance's caches after it commits (see above)."""
+    pending = _Pending()
+    async with in_transaction() as tx:
+        setattr(tx, _PENDING, pending)
+        yield tx
+    for kind, ref_id in pending.changes:
+        applied_locally(kind, ref_id)
+    for callback in pending.callbacks:
+        callback()
+
+
+def _pending_of(tx: BaseDBAsyncClient) -> _Pending:
+    pending = getattr(tx, _PENDING, None)
+    if pending is None:
+        raise RuntimeError("a change outside changes.write(): it would never reach this instance's caches")
+    return pending
+
+
+def after_commit(tx: BaseDBAsyncClient, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the write()'s transaction has committed (not at all if it rolls back)."""
+    _pending_of(tx).callbacks.append(callback)
+
+
 async def emit(tx: BaseDBAsyncClient, kind: str, ref_id: int | None, now_us: int) -> None:
+    """Append a change to the feed inside ``tx`` (a ``write()``); this instance applies it after the
+    commit. COUNTERS are not applied that way: their writer updates its cache in place
+    (``after_commit``), and its own feed skips them."""
+    pending = _pending_of(tx)
     if kind != COUNTERS:
         await sql.execute(tx, "INSERT INTO changes (kind, ref_id, at) VALUES (?, ?, ?)", [kind, ref_id, now_us])
+        pending.changes.append((kind, ref_id))
         return
     row = await sql.fetch_one(tx, "INSERT INTO changes (kind, ref_id, at) VALUES (?, ?, ?) RETURNING seq",
                               [kind, ref_id, now_us])
@@ -68,6 +117,6 @@ def unsubscribe_local(listener: Callable[[str, int | None], None]) -> None:
 
 
 def applied_locally(kind: str, ref_id: int | None) -> None:
-    """Call after the transaction that emitted the change has committed."""
+    """A change this instance must apply: after a write() commits, or reported by the feed."""
     for listener in list(_local_listeners):
         listener(kind, ref_id)
