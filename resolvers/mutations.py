@@ -54,6 +54,7 @@ class Mutation:
             all_time_limit=input.all_time_limit,
             recurring_limit=input.recurring_limit.as_tuple() if input.recurring_limit else None,
             iam_rules=rules_as_tuples(input.iam_rules),
+            alert_thresholds=input.alert_thresholds,
         )
         return CreateApiKeyPayload(api_key=ApiKey.of(created.key, context.now_us), secret=created.secret)
 
@@ -66,7 +67,8 @@ class Mutation:
         if input.recurring_limit is not None:
             value = input.recurring_limit.value
             recurring = None if value is None else value.as_tuple()
-        row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring)
+        thresholds = limits.UNCHANGED if input.alert_thresholds is None else input.alert_thresholds.value
+        row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring, thresholds)
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Disables or enables a key (an EXPIRED key needs a new ttl).")

@@ -25,7 +25,7 @@ from tests.support.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("KEYPLANE_TEST_DATABASE_URL")
 TABLES = (
-    "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
+    "webhook_deliveries", "alert_firings", "webhooks", "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
     "organizations", "catalog_offers",
 )
 

@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 from app import models
 from datetime import timedelta
 
-from app.domain import audit as audit_domain, names, secrets, ttl
+from app.domain import alerts, audit as audit_domain, names, secrets, ttl
+from app.domain.alerts import EventType
 from app.domain.audit import AuditAction
 from app.domain.ids import encode
 from app.domain.cursors import encode_cursor
@@ -22,7 +23,7 @@ from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
 from app.services.paging import Page, after_position, page_size
-from app.store import audit, changes, sql
+from app.store import audit, changes, outbox, sql
 
 MAX_GRACE = timedelta(days=30)
 
@@ -51,7 +52,23 @@ def audited_fields(key: models.ApiKey, rules: list[tuple[str, list[str]]] | None
     )
     if rules is None:
         del fields["iamRules"]
+    thresholds = alerts.thresholds_from_text(key.alert_thresholds)
+    # like iamRules: null while the key has the default
+    fields["alertThresholds"] = None if thresholds == alerts.DEFAULT_THRESHOLDS else alerts.thresholds_to_text(thresholds)
     return fields
+
+
+def parse_thresholds(raw: list[int], problems: Problems) -> tuple[int, ...] | None:
+    try:
+        return alerts.validate_thresholds(list(raw))
+    except alerts.ThresholdError as exc:
+        problems.validation("alertThresholds", f"alertThresholds {exc}")
+        return None
+
+
+def key_event_data(key: models.ApiKey) -> dict:
+    """The data of a key.rolled or key.deleted webhook event."""
+    return {"keyId": encode("ApiKey", key.id), "projectId": encode("Project", key.project_id), "name": key.name}
 
 
 async def record_key_event(tx, tenant: Tenant, action: AuditAction, key: models.ApiKey, before, after, now_us: int) -> None:
@@ -117,6 +134,7 @@ async def create_key(
     all_time_limit=None,
     recurring_limit: tuple | None = None,
     iam_rules: list[tuple[str, list[str]]] | None = None,
+    alert_thresholds: list[int] | None = None,
 ) -> CreatedKey:
     """Validate everything first, then take a quota slot and insert the key in one transaction."""
     problems = Problems()
@@ -127,6 +145,7 @@ async def create_key(
     if recurring_limit is not None:
         recurring = parse_recurring(*recurring_limit, "recurringLimit", problems)
     rules = iam.validate(iam_rules, "iamRules", problems, await catalog.current()) if iam_rules else []
+    thresholds = alerts.DEFAULT_THRESHOLDS if alert_thresholds is None else parse_thresholds(alert_thresholds, problems)
     problems.raise_if_any()
 
     project = await models.Project.get_or_none(id=project_id, org_id=tenant.org_id) if project_id else None
@@ -163,6 +182,7 @@ async def create_key(
             all_time_limit=all_time,
             usage=0,
             version=1,
+            alert_thresholds=alerts.thresholds_to_text(thresholds),
             **recurring_columns(recurring, now_us),
         )
         await iam.replace_rules(tx, key.id, rules)
@@ -233,7 +253,10 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
         await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_DELETED, key, before, None, now_us)
+        deliveries = await outbox.enqueue(tx, key.project_id, EventType.KEY_DELETED, key_event_data(key), now_us)
     changes.applied_locally(changes.KEY, key.id)
+    if deliveries:
+        outbox.wake()
     return key.id
 
 
@@ -287,7 +310,11 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
         after = audited_fields(key)
         after["previousKeyExpiresAt"] = audit_domain.time_text(previous_until)
         await record_key_event(tx, tenant, AuditAction.KEY_ROLLED, key, before, after, now_us)
+        data = {**key_event_data(key), "previousKeyExpiresAt": audit_domain.time_text(previous_until)}
+        deliveries = await outbox.enqueue(tx, key.project_id, EventType.KEY_ROLLED, data, now_us)
     changes.applied_locally(changes.KEY, key.id)
+    if deliveries:
+        outbox.wake()
     return CreatedKey(await models.ApiKey.get(id=key.id), secret)
 
 
