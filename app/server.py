@@ -24,6 +24,8 @@ from app.guards import RequestGuards
 from app.logs import AccessLog
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
+from app.services.deliverer import Deliverer
+from app.services.webhook_targets import Resolver
 from app.settings import Settings
 from app.store import audit, changes, keystate, sql
 
@@ -51,8 +53,10 @@ def cors(settings: Settings) -> list[Middleware]:
                        allow_headers=["Authorization", "Content-Type", "Accept"], max_age=600)]
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
-    """``manage_database=False`` when the caller (a test) has already opened the database."""
+def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True,
+               resolver: Resolver | None = None, webhook_transport=None) -> Starlette:
+    """``manage_database=False`` when the caller (a test) has already opened the database; ``resolver``
+    and ``webhook_transport``: how webhook hosts are resolved and reached (tests)."""
     from schema.build import build_schema
 
     settings = settings or Settings.from_env()
@@ -79,7 +83,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
                                          skips_own_counters=True)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
-    graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
+    graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings,
+                              resolver=resolver)
+    deliverer = Deliverer(settings, clock, resolver, webhook_transport)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -89,12 +95,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             changes.subscribe_local(listener)
         changes.subscribe_counters(key_cache.counted_here)
         await change_feed.start()
+        await deliverer.start()
         try:
             yield
         finally:
             with contextlib.suppress(Exception):
                 await dataplane.usage_writes.drain()
                 await dataplane.hold_writes.drain()
+            await deliverer.stop()
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change):
                 changes.unsubscribe_local(listener)
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.change_feed = change_feed
     app.state.dataplane = dataplane
     app.state.housekeeping = housekeeping
+    app.state.deliverer = deliverer
     catalog.forget()
     return app
 

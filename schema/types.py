@@ -322,6 +322,12 @@ class Project(Node):
             key_filter=filter or KeyFilter.ALL,
         )
 
+    @strawberry.field(description="Webhooks of this project, oldest first.")
+    async def webhooks(self, info: Info) -> list[Annotated["Webhook", strawberry.lazy("schema.webhooks")]]:
+        from schema.webhooks import webhooks_of_project
+
+        return await webhooks_of_project(info, self.row.id)
+
 
 @strawberry.type(description="The caller's organization: what a management token sees.")
 class Organization(Node):

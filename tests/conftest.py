@@ -79,7 +79,8 @@ def empty_database_url(database_url, clock, monkeypatch) -> str:
 
 @pytest.fixture
 def settings(database) -> Settings:
-    return Settings(database_url=database, poll_interval_ms=50)
+    # no webhook deliverer: tests/webhooks runs it (and drives it) itself
+    return Settings(database_url=database, poll_interval_ms=50, webhook_delivery=False)
 
 
 @pytest.fixture
