@@ -142,8 +142,9 @@ class Deliverer:
         async with self._client.stream("POST", url, content=body.encode(), headers=headers,
                                        extensions=extensions) as response:
             read = 0
-            async for chunk in response.aiter_raw():
-                read += len(chunk)
-                if read >= MAX_RESPONSE_BYTES:
-                    break
+            if not response.is_stream_consumed:  # (a test transport may have read it already)
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read >= MAX_RESPONSE_BYTES:
+                        break
             return response.status_code
