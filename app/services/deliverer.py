@@ -33,7 +33,13 @@ from app.store import outbox, sql
 
 log = logging.getLogger("keyplane.webhooks")
 MAX_RESPONSE_BYTES = 64 * 1024
-LEASE_MARGIN_US = 30 * 1_000_000
+LEASE_MARGIN_US = 1_000_000
+
+
+def lease_us(timeout_ms: int) -> int:
+    """How long a claim stays ours: past the attempt's timeout with room to record its outcome; a
+    claim whose deliverer died (SIGKILL) is due again after it."""
+    return 2 * timeout_ms * 1000 + LEASE_MARGIN_US
 
 
 def signed_headers(secret: str, event_id: str, moment, body: str) -> dict[str, str]:
@@ -97,7 +103,7 @@ class Deliverer:
             conn = sql.client()
             if not await outbox.any_due(conn, now_us):
                 return 0
-            lease_until = now_us + self._settings.webhook_timeout_ms * 1000 + LEASE_MARGIN_US
+            lease_until = now_us + lease_us(self._settings.webhook_timeout_ms)
             claimed = await outbox.claim_due(conn, now_us, lease_until, self._settings.webhook_concurrency)
         await asyncio.gather(*(self._attempt(row) for row in claimed))
         return len(claimed)

@@ -63,6 +63,8 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     bad_signatures: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    stall: int = 0  # this many requests get no answer until ``release`` is set
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -78,6 +80,9 @@ class Receiver:
                 return Response(status_code=400)
         self.received.append(Received(request.url.path, headers, body))
         self.arrived.set()
+        if self.stall > 0:
+            self.stall -= 1
+            await self.release.wait()
         if request.url.path == "/redirect":
             return Response(status_code=302, headers={"location": self.url("/elsewhere")})
         return Response(status_code=self.answers.popleft() if self.answers else 200)
@@ -104,5 +109,6 @@ class ReceiverServer:
 
     async def stop(self) -> None:
         self.server.should_exit = True
+        self.server.force_exit = True
         if self.task is not None:
             await self.task
