@@ -60,10 +60,8 @@ class Deliverer:
         self._clock = clock
         self._resolver = resolver or system_resolver
         self._timeout_s = settings.webhook_timeout_ms / 1000
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self._timeout_s), follow_redirects=False, transport=transport, trust_env=False,
-            limits=httpx.Limits(max_connections=settings.webhook_concurrency, max_keepalive_connections=0),
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None  # made on first use: most instances of the tests never send
         self._database = asyncio.Semaphore(1)
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -80,7 +78,18 @@ class Deliverer:
             with contextlib.suppress(BaseException):
                 await self._task
             self._task = None
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout_s), follow_redirects=False, transport=self._transport,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=self._settings.webhook_concurrency, max_keepalive_connections=0),
+            )
+        return self._client
 
     async def _run(self) -> None:
         while True:
@@ -145,7 +154,7 @@ class Deliverer:
         return await asyncio.wait_for(self._send(url, headers, row["body"], extensions), self._timeout_s)
 
     async def _send(self, url: httpx.URL, headers: dict, body: str, extensions: dict) -> int:
-        async with self._client.stream("POST", url, content=body.encode(), headers=headers,
+        async with self._http().stream("POST", url, content=body.encode(), headers=headers,
                                        extensions=extensions) as response:
             read = 0
             if not response.is_stream_consumed:  # (a test transport may have read it already)
