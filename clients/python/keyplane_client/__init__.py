@@ -132,9 +132,6 @@ from .project_webhooks import (
     ProjectWebhooks,
     ProjectWebhooksProject,
     ProjectWebhooksProjectWebhooks,
-    ProjectWebhooksProjectWebhooksDeliveries,
-    ProjectWebhooksProjectWebhooksDeliveriesEdges,
-    ProjectWebhooksProjectWebhooksDeliveriesEdgesNode,
 )
 from .rename_api_key import (
     RenameApiKey,
@@ -279,9 +276,6 @@ __all__ = [
     "ProjectWebhooks",
     "ProjectWebhooksProject",
     "ProjectWebhooksProjectWebhooks",
-    "ProjectWebhooksProjectWebhooksDeliveries",
-    "ProjectWebhooksProjectWebhooksDeliveriesEdges",
-    "ProjectWebhooksProjectWebhooksDeliveriesEdgesNode",
     "RecurringLimitInput",
     "RenameApiKey",
     "RenameApiKeyInput",

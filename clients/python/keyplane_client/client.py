@@ -613,39 +613,15 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return ProjectApiKeys.model_validate(data)
 
-    async def project_webhooks(
-        self,
-        project_id: str,
-        deliveries: Union[Optional[int], UnsetType] = UNSET,
-        **kwargs: Any,
-    ) -> ProjectWebhooks:
+    async def project_webhooks(self, project_id: str, **kwargs: Any) -> ProjectWebhooks:
         query = gql("""
-            query ProjectWebhooks($projectId: ID!, $deliveries: Int = 5) {
+            query ProjectWebhooks($projectId: ID!) {
               project(id: $projectId) {
                 id
                 webhooks {
                   ...WebhookFields
-                  deliveries(first: $deliveries) {
-                    edges {
-                      node {
-                        ...WebhookDeliveryFields
-                      }
-                    }
-                  }
                 }
               }
-            }
-
-            fragment WebhookDeliveryFields on WebhookDelivery {
-              id
-              eventId
-              eventType
-              createdAt
-              attempts
-              lastStatus
-              lastError
-              deliveredAt
-              nextAttemptAt
             }
 
             fragment WebhookFields on Webhook {
@@ -657,10 +633,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
             }
             """)
-        variables: dict[str, object] = {
-            "projectId": project_id,
-            "deliveries": deliveries,
-        }
+        variables: dict[str, object] = {"projectId": project_id}
         response = await self.execute(
             query=query, operation_name="ProjectWebhooks", variables=variables, **kwargs
         )

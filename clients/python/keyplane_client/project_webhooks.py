@@ -4,7 +4,7 @@
 from typing import Optional
 
 from .base_model import BaseModel
-from .fragments import WebhookDeliveryFields, WebhookFields
+from .fragments import WebhookFields
 
 
 class ProjectWebhooks(BaseModel):
@@ -16,21 +16,6 @@ class ProjectWebhooksProject(BaseModel):
     webhooks: list["ProjectWebhooksProjectWebhooks"]
 
 
-class ProjectWebhooksProjectWebhooks(WebhookFields):
-    deliveries: "ProjectWebhooksProjectWebhooksDeliveries"
-
-
-class ProjectWebhooksProjectWebhooksDeliveries(BaseModel):
-    edges: list["ProjectWebhooksProjectWebhooksDeliveriesEdges"]
-
-
-class ProjectWebhooksProjectWebhooksDeliveriesEdges(BaseModel):
-    node: "ProjectWebhooksProjectWebhooksDeliveriesEdgesNode"
-
-
-ProjectWebhooksProjectWebhooksDeliveriesEdgesNode = WebhookDeliveryFields
+ProjectWebhooksProjectWebhooks = WebhookFields
 ProjectWebhooks.model_rebuild()
 ProjectWebhooksProject.model_rebuild()
-ProjectWebhooksProjectWebhooks.model_rebuild()
-ProjectWebhooksProjectWebhooksDeliveries.model_rebuild()
-ProjectWebhooksProjectWebhooksDeliveriesEdges.model_rebuild()
