@@ -72,3 +72,49 @@ async def test_sigkill_mid_delivery_delivers_later_from_another_instance(empty_d
     assert len(receiver.received) == 2 and receiver.bad_signatures == 0
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
     assert [r.event["type"] for r in receiver.received] == ["key.limit_reached"] * 2
+
+
+async def test_400_concurrent_events_through_two_real_instances_fire_each_alert_once(empty_database_url, tmp_path):
+    """Two `keyplane serve` processes, both delivering: every alert arrives once (a fast receiver
+    never lets a claim's lease pass, so at-least-once delivers exactly once here)."""
+    url = empty_database_url
+    servers.cli(url, "org", "create", "twins", "--plan", "pro")
+    management = servers.cli(url, "token", "create", "--org", "twins", "--label", "tests")
+    gateway = servers.cli(url, "token", "create", "--gateway", "--label", "tests")
+    receiver = Receiver()
+    server = ReceiverServer(receiver)
+    await server.start()
+    instances = [servers.start(url, tmp_path / f"{name}.log", **ENV) for name in ("a", "b")]
+    try:
+        for instance in instances:
+            await ready(instance)
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as http:
+            a, b = instances
+            project = (await graphql(http, a, management, "CreateProject", name="p"))["project"]
+            hook = await graphql(http, a, management, "CreateWebhook", projectId=project["id"], url=receiver.url(),
+                                 events=["KEY_USAGE_THRESHOLD", "KEY_LIMIT_REACHED"])
+            receiver.secret = hook["secret"]
+            key = (await graphql(http, b, management, "CreateApiKey", projectId=project["id"], name="k", allTimeLimit="4",
+                                 recurringLimit={"amount": "2", "window": {"value": 1, "unit": "DAY"}},
+                                 alertThresholds=[25, 50, 75, 90]))["apiKey"]
+
+            async def spend(i: int) -> bool:
+                response = await http.post(instances[i % 2].base_url + "/v1/usage", headers={"Authorization": f"Bearer {gateway}"},
+                                           json={"keyId": key["id"], "requestId": f"r{i}", "cost": "0.01"})
+                return response.status_code == 200 and response.json()["results"][0]["recorded"]
+
+            assert all(await asyncio.gather(*(spend(i) for i in range(400))))
+            deadline = time.monotonic() + 30
+            while len(receiver.received) < 10 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)  # and nothing more arrives
+    finally:
+        for instance in instances:
+            servers.stop(instance)
+        await server.stop()
+    fired = sorted((e["data"]["limit"], e["type"], e["data"]["threshold"]) for e in receiver.events())
+    assert fired == sorted((limit, kind, t) for limit in ("ALL_TIME", "RECURRING")
+                           for kind, t in [("key.usage_threshold", 25), ("key.usage_threshold", 50),
+                                           ("key.usage_threshold", 75), ("key.usage_threshold", 90),
+                                           ("key.limit_reached", 100)])
+    assert receiver.bad_signatures == 0
