@@ -27,7 +27,7 @@ from app.services import catalog
 from app.services.deliverer import Deliverer
 from app.services.webhook_targets import Resolver
 from app.settings import Settings
-from app.store import audit, changes, keystate, sql
+from app.store import audit, changes, keystate, outbox, sql
 
 log = logging.getLogger("keyplane")
 PURGE_EVERY_US = 60 * 1_000_000
@@ -67,8 +67,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
-        change-feed rows older than an hour (every instance has long applied them) and audit events
-        past their retention (in bounded batches)."""
+        change-feed rows older than an hour (every instance has long applied them), and audit events
+        and finished webhook deliveries past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
         now_us = to_micros(clock.now())
         last = last_purge_us[0]
@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await feed_module.prune(now_us)
             if settings.audit_retention_days > 0:
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
+            if settings.webhook_retention_days > 0:
+                await outbox.prune(sql.client(), now_us - settings.webhook_retention_days * DAY_US)
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)

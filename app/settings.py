@@ -71,6 +71,8 @@ class Settings:
     webhook_poll_ms: int = 1000
     webhook_concurrency: int = 8
     webhook_timeout_ms: int = 10_000
+    # finished deliveries (delivered or given up) older than this leave the delivery log (0 keeps them)
+    webhook_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -97,4 +99,5 @@ class Settings:
             webhook_poll_ms=max(10, _int(env, "KEYPLANE_WEBHOOK_POLL_MS", 1000)),
             webhook_concurrency=max(1, _int(env, "KEYPLANE_WEBHOOK_CONCURRENCY", 8)),
             webhook_timeout_ms=max(100, _int(env, "KEYPLANE_WEBHOOK_TIMEOUT_MS", 10_000)),
+            webhook_retention_days=_int(env, "KEYPLANE_WEBHOOK_RETENTION_DAYS", 30),
         )

@@ -123,3 +123,23 @@ async def schedule_now(conn, delivery_id: int, now_us: int) -> None:
     await sql.execute(conn, "UPDATE webhook_deliveries SET next_attempt_at = ?, delivered_at = NULL WHERE id = ?",
                       [now_us, delivery_id])
 
+
+
+PRUNE_BATCH = 1000
+
+
+async def prune(conn, older_than_us: int, batch: int = PRUNE_BATCH, max_batches: int = 10) -> int:
+    """Drop finished deliveries (delivered, or given up: no next attempt) of events older than the
+    retention, in bounded batches like the audit log's; pending ones are never dropped."""
+    deleted = 0
+    for _ in range(max_batches):
+        count = await sql.execute(
+            conn,
+            "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
+            " WHERE created_at < ? AND next_attempt_at IS NULL ORDER BY id LIMIT ?)",
+            [older_than_us, batch],
+        )
+        deleted += count
+        if count < batch:
+            break
+    return deleted

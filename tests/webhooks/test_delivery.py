@@ -144,3 +144,17 @@ async def test_a_slow_receiver_times_out_and_is_retried(acme, gateway, deliver, 
         assert await deliver() == 1
     (log,) = await deliveries(acme, hook["id"])
     assert log["attempts"] == 1 and log["deliveredAt"] is None and "Timeout" in log["lastError"]
+
+
+async def test_finished_deliveries_leave_the_log_after_the_retention_but_pending_ones_stay(acme, gateway, receiver, deliver,
+                                                                                           clock, app):
+    hook = await add_webhook(acme, receiver, events=["KEY_LIMIT_REACHED"])
+    receiver.answers.extend([200, 500])
+    await limit_event(acme, gateway, "r1")  # delivered
+    await deliver()
+    await limit_event(acme, gateway, "r2")  # another key: fails, pending
+    await deliver()
+    clock.advance(days=31)
+    await app.state.housekeeping()
+    (left,) = await deliveries(acme, hook["id"])
+    assert left["deliveredAt"] is None and left["nextAttemptAt"] is not None
