@@ -131,7 +131,7 @@ class Deliverer:
                     error = f"the receiver answered {status}"
             except UrlRefused as exc:
                 error = str(exc)
-            except (httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of one attempt is that attempt's outcome
                 error = f"the request failed ({type(exc).__name__})"
         now_us = to_micros(self._clock.now())
         delivered = error is None
