@@ -19,10 +19,15 @@ class ResolveFailed(Exception):
     pass
 
 
+RESOLVE_TIMEOUT_S = 3
+
+
 async def system_resolver(host: str, port: int) -> list[Address]:
+    """The system's resolver, given at most 3 s (a mutation never hangs on a slow DNS server)."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S)
+    except (socket.gaierror, UnicodeError, OSError, asyncio.TimeoutError) as exc:
         raise ResolveFailed(f"cannot resolve the url's host ({type(exc).__name__})") from None
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
 
