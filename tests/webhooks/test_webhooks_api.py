@@ -6,6 +6,7 @@ import logging
 
 from standardwebhooks import Webhook
 
+from app import logs
 from app.logs import configure_logging
 from tests.support.api import create_key
 from tests.webhooks.conftest import ALL_EVENTS, add_webhook
@@ -71,6 +72,8 @@ async def test_a_refused_update_changes_nothing(acme, receiver):
 
 
 async def test_no_webhook_secret_is_logged_at_debug(acme, gateway, receiver, deliver, caplog):
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     configure_logging("DEBUG")
     logging.getLogger().addHandler(caplog.handler)
     caplog.handler.setLevel(logging.DEBUG)
@@ -82,8 +85,12 @@ async def test_no_webhook_secret_is_logged_at_debug(acme, gateway, receiver, del
         await deliver()
         await acme.gql.mutate("UpdateWebhook", id=hook["id"], description="x")
     finally:
-        logging.getLogger().removeHandler(caplog.handler)
-        configure_logging("INFO")
+        # back to the logging the test started with: keyplane's writer thread stops here, so no line
+        # of a later test is queued in it
+        root.removeHandler(caplog.handler)
+        logs._stop_listener()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
     assert len(receiver.received) == 2
     text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records
