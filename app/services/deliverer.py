@@ -60,8 +60,8 @@ class Deliverer:
         self._clock = clock
         self._resolver = resolver or system_resolver
         self._timeout_s = settings.webhook_timeout_ms / 1000
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None  # made on first use: most instances of the tests never send
+        self._given_transport = transport
+        self._transport: httpx.AsyncBaseTransport | None = None  # made on first use: most test instances never send
         self._database = asyncio.Semaphore(1)
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -78,18 +78,17 @@ class Deliverer:
             with contextlib.suppress(BaseException):
                 await self._task
             self._task = None
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._timeout_s), follow_redirects=False, transport=self._transport,
-                trust_env=False,
-                limits=httpx.Limits(max_connections=self._settings.webhook_concurrency, max_keepalive_connections=0),
-            )
-        return self._client
+    def _http(self) -> httpx.AsyncBaseTransport:
+        """httpx's transport itself, not a client: it never follows redirects, reads no proxy settings
+        from the environment, and does not log each request's URL (a receiver's may carry a token)."""
+        if self._transport is None:
+            self._transport = self._given_transport or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=self._settings.webhook_concurrency, max_keepalive_connections=0))
+        return self._transport
 
     async def _run(self) -> None:
         while True:
@@ -154,12 +153,16 @@ class Deliverer:
         return await asyncio.wait_for(self._send(url, headers, row["body"], extensions), self._timeout_s)
 
     async def _send(self, url: httpx.URL, headers: dict, body: str, extensions: dict) -> int:
-        async with self._http().stream("POST", url, content=body.encode(), headers=headers,
-                                       extensions=extensions) as response:
+        request = httpx.Request("POST", url, content=body.encode(), headers=headers,
+                                extensions={**extensions, "timeout": httpx.Timeout(self._timeout_s).as_dict()})
+        response = await self._http().handle_async_request(request)
+        try:
             read = 0
             if not response.is_stream_consumed:  # (a test transport may have read it already)
                 async for chunk in response.aiter_raw():
                     read += len(chunk)
                     if read >= MAX_RESPONSE_BYTES:
                         break
-            return response.status_code
+        finally:
+            await response.aclose()
+        return response.status_code

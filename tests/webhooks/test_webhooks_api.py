@@ -95,3 +95,4 @@ async def test_no_webhook_secret_is_logged_at_debug(acme, gateway, receiver, del
     text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records
     assert receiver.secret not in text and receiver.secret[6:] not in text
+    assert "/hook" not in text  # nor the receiver's URL (it may carry a token)
