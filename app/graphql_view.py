@@ -22,6 +22,7 @@ from app.http_errors import graphql_error_body, graphql_error_response
 from app.persisted_queries import PersistedQueries
 from app.services import orgs
 from app.services.callers import Tenant
+from app.services.webhook_targets import system_resolver
 from schema.context import Context
 
 
@@ -45,8 +46,9 @@ def _is_request_error(result) -> bool:
 
 
 class KeyplaneGraphQL:
-    def __init__(self, schema, *, tokens, clock, settings) -> None:
+    def __init__(self, schema, *, tokens, clock, settings, resolver=None) -> None:
         self.schema = schema
+        self.resolver = resolver or system_resolver
         self.tokens = tokens
         self.clock = clock
         self.settings = settings
@@ -87,7 +89,8 @@ class KeyplaneGraphQL:
 
     async def execute(self, request: Request, method: str, tenant: Tenant, query: str, params, media_type: str) -> Response:
         response = Response()
-        context = Context(request=request, response=response, tenant=tenant, clock=self.clock, settings=self.settings)
+        context = Context(request=request, response=response, tenant=tenant, clock=self.clock, settings=self.settings,
+                          resolver=self.resolver)
         context.org = await orgs.get_org(tenant.org_id)
         allowed = {OperationType.QUERY} if method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:

@@ -69,6 +69,7 @@ class ApiKey(Model):
     usage = fields.BigIntField(default=0)
     previous_key_hash = fields.CharField(max_length=64, null=True, unique=True)
     previous_key_expires_at = fields.BigIntField(null=True)
+    alert_thresholds = fields.CharField(max_length=32, default="[80]")  # JSON array of percentages
 
     class Meta:
         table = "api_keys"
@@ -115,3 +116,36 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+class Webhook(Model):
+    id = fields.BigIntField(primary_key=True)
+    org_id = fields.BigIntField()
+    project_id = fields.BigIntField()
+    url = fields.CharField(max_length=2048)
+    events = fields.CharField(max_length=200)  # JSON array of event types (key.usage_threshold, ...)
+    enabled = fields.BooleanField()
+    description = fields.CharField(max_length=200, null=True)
+    secret = fields.CharField(max_length=100)  # whsec_...: signs every delivery; never logged, shown once
+    created_at = fields.BigIntField()
+
+    class Meta:
+        table = "webhooks"
+
+
+class WebhookDelivery(Model):
+    id = fields.BigIntField(primary_key=True)
+    webhook_id = fields.BigIntField()
+    org_id = fields.BigIntField()
+    event_id = fields.CharField(max_length=64, unique=True)
+    event_type = fields.CharField(max_length=32)
+    body = fields.TextField()
+    created_at = fields.BigIntField()
+    attempts = fields.IntField(default=0)
+    last_status = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=200, null=True)
+    next_attempt_at = fields.BigIntField(null=True)
+    delivered_at = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "webhook_deliveries"

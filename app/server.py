@@ -25,8 +25,10 @@ from app.guards import RequestGuards
 from app.logs import AccessLog, configure_logging
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
+from app.services.deliverer import Deliverer
+from app.services.webhook_targets import Resolver
 from app.settings import Settings
-from app.store import audit, changes, keystate, sql
+from app.store import audit, changes, keystate, outbox, sql
 from schema.build import build_schema
 
 log = logging.getLogger("keyplane")
@@ -53,8 +55,10 @@ def cors(settings: Settings) -> list[Middleware]:
                        allow_headers=["Authorization", "Content-Type", "Accept"], max_age=600)]
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True) -> Starlette:
-    """``manage_database=False`` when the caller (a test) has already opened the database."""
+def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True,
+               resolver: Resolver | None = None, webhook_transport=None) -> Starlette:
+    """``manage_database=False`` when the caller (a test) has already opened the database; ``resolver``
+    and ``webhook_transport``: how webhook hosts are resolved and reached (tests)."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     key_cache = KeyCache()
@@ -63,8 +67,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
-        change-feed rows older than an hour (every instance has long applied them) and audit events
-        past their retention (in bounded batches)."""
+        change-feed rows older than an hour (every instance has long applied them), and audit events
+        and finished webhook deliveries past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
         now_us = to_micros(clock.now())
         last = last_purge_us[0]
@@ -74,12 +78,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await feed_module.prune(now_us)
             if settings.audit_retention_days > 0:
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
+            if settings.webhook_retention_days > 0:
+                await outbox.prune(sql.client(), now_us - settings.webhook_retention_days * DAY_US)
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)
     metrics = Metrics()
     dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
-    graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings)
+    graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings,
+                              resolver=resolver)
+    deliverer = Deliverer(settings, clock, resolver, webhook_transport)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -89,12 +97,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             changes.subscribe_local(listener)
         changes.subscribe_counters(key_cache.counted_here)
         await change_feed.start()
+        await deliverer.start()
         try:
             yield
         finally:
             with contextlib.suppress(Exception):
                 await dataplane.usage_writes.drain()
                 await dataplane.hold_writes.drain()
+            await deliverer.stop()
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change):
                 changes.unsubscribe_local(listener)
@@ -129,6 +139,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.change_feed = change_feed
     app.state.dataplane = dataplane
     app.state.housekeeping = housekeeping
+    app.state.deliverer = deliverer
     catalog.forget()
     return app
 

@@ -63,6 +63,16 @@ class Settings:
     max_connections: int = 1000
     # audit events older than this are pruned by the housekeeping (0 keeps them forever)
     audit_retention_days: int = 365
+    # webhooks: http:// and private or loopback receivers (on-premises) are refused unless this is on
+    webhook_allow_private: bool = False
+    # each instance's deliverer: whether it runs, how often it looks for due deliveries when not woken,
+    # how many it sends at once, and how long one attempt may take
+    webhook_delivery: bool = True
+    webhook_poll_ms: int = 1000
+    webhook_concurrency: int = 8
+    webhook_timeout_ms: int = 10_000
+    # finished deliveries (delivered or given up) older than this leave the delivery log (0 keeps them)
+    webhook_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -84,4 +94,10 @@ class Settings:
             body_timeout_ms=_int(env, "KEYPLANE_BODY_TIMEOUT_MS", 30_000),
             max_connections=_int(env, "KEYPLANE_MAX_CONNECTIONS", 1000),
             audit_retention_days=_int(env, "KEYPLANE_AUDIT_RETENTION_DAYS", 365),
+            webhook_allow_private=_bool(env, "KEYPLANE_WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_delivery=_bool(env, "KEYPLANE_WEBHOOK_DELIVERY", True),
+            webhook_poll_ms=max(10, _int(env, "KEYPLANE_WEBHOOK_POLL_MS", 1000)),
+            webhook_concurrency=max(1, _int(env, "KEYPLANE_WEBHOOK_CONCURRENCY", 8)),
+            webhook_timeout_ms=max(100, _int(env, "KEYPLANE_WEBHOOK_TIMEOUT_MS", 10_000)),
+            webhook_retention_days=_int(env, "KEYPLANE_WEBHOOK_RETENTION_DAYS", 30),
         )

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import iam, keys, limits, projects
+from app.services import iam, keys, limits, projects, webhooks
 from schema.errors import refusals_in_payload
 from schema.inputs import (
     CreateApiKeyInput,
@@ -23,6 +23,9 @@ from schema.inputs import (
 )
 from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayload, ProjectPayload, RollApiKeyPayload
 from schema.types import ApiKey, Project
+from schema.webhooks import (CreateWebhookInput, CreateWebhookPayload, DeleteWebhookInput, DeleteWebhookPayload,
+                             ResendWebhookDeliveryInput, UpdateWebhookInput, Webhook, WebhookDelivery,
+                             WebhookDeliveryPayload, WebhookPayload)
 
 
 INPUT = strawberry.argument(description="What to change.")
@@ -54,6 +57,7 @@ class Mutation:
             all_time_limit=input.all_time_limit,
             recurring_limit=input.recurring_limit.as_tuple() if input.recurring_limit else None,
             iam_rules=rules_as_tuples(input.iam_rules),
+            alert_thresholds=input.alert_thresholds,
         )
         return CreateApiKeyPayload(api_key=ApiKey.of(created.key, context.now_us), secret=created.secret)
 
@@ -66,7 +70,8 @@ class Mutation:
         if input.recurring_limit is not None:
             value = input.recurring_limit.value
             recurring = None if value is None else value.as_tuple()
-        row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring)
+        thresholds = limits.UNCHANGED if input.alert_thresholds is None else input.alert_thresholds.value
+        row = await limits.update_limits(context.tenant, context.clock, _key_id(input.id), all_time, recurring, thresholds)
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Disables or enables a key (an EXPIRED key needs a new ttl).")
@@ -108,3 +113,46 @@ class Mutation:
         grace = input.grace_period.as_tuple() if input.grace_period else None
         rolled = await keys.roll_key(context.tenant, context.clock, _key_id(input.id), grace)
         return RollApiKeyPayload(api_key=ApiKey.of(rolled.key, context.now_us), secret=rolled.secret)
+
+    @strawberry.mutation(description="Creates a webhook of a project; its signing secret is in this payload and nowhere else.")
+    @refusals_in_payload
+    async def create_webhook(self, info: Info, input: Annotated[CreateWebhookInput, INPUT]) -> CreateWebhookPayload:
+        context = info.context
+        created = await webhooks.create_webhook(
+            context.tenant, context.clock, context.settings, context.resolver, ids.decode_as("Project", input.project_id),
+            input.url, list(input.events), input.description,
+        )
+        return CreateWebhookPayload(webhook=Webhook.of(created.webhook), secret=created.secret)
+
+    @strawberry.mutation(description="Changes a webhook's URL, events, description, or turns it off and on.")
+    @refusals_in_payload
+    async def update_webhook(self, info: Info, input: Annotated[UpdateWebhookInput, INPUT]) -> WebhookPayload:
+        context = info.context
+        changes: dict = {}
+        if input.url is not None:
+            changes["url"] = input.url
+        if input.events is not None:
+            changes["events"] = list(input.events)
+        if input.enabled is not None:
+            changes["enabled"] = input.enabled
+        if input.description is not None:
+            changes["description"] = input.description.value
+        row = await webhooks.update_webhook(context.tenant, context.clock, context.settings, context.resolver,
+                                            ids.decode_as("Webhook", input.id), **changes)
+        return WebhookPayload(webhook=Webhook.of(row))
+
+    @strawberry.mutation(description="Deletes a webhook and its delivery log; nothing more is sent to it.")
+    @refusals_in_payload
+    async def delete_webhook(self, info: Info, input: Annotated[DeleteWebhookInput, INPUT]) -> DeleteWebhookPayload:
+        context = info.context
+        deleted = await webhooks.delete_webhook(context.tenant, context.clock, ids.decode_as("Webhook", input.id))
+        return DeleteWebhookPayload(deleted_id=strawberry.ID(ids.encode("Webhook", deleted)))
+
+    @strawberry.mutation(description="Sends a delivery again now, with the same event id.")
+    @refusals_in_payload
+    async def resend_webhook_delivery(
+        self, info: Info, input: Annotated[ResendWebhookDeliveryInput, INPUT]
+    ) -> WebhookDeliveryPayload:
+        context = info.context
+        row = await webhooks.resend_delivery(context.tenant, context.clock, ids.decode_as("WebhookDelivery", input.id))
+        return WebhookDeliveryPayload(delivery=WebhookDelivery.of(row))

@@ -7,8 +7,9 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import audit, catalog, iam, keys, projects, usage
+from app.services import audit, catalog, iam, keys, projects, usage, webhooks
 from schema.audit import AuditEvent
+from schema.webhooks import Webhook
 from schema.types import (ApiKey, CatalogModel, IamRule, ModelOffer, Node, Organization, Project, UsageRecord,
                           organization_of)
 
@@ -36,6 +37,9 @@ async def _node(info: Info, global_id: str) -> Node | None:
     if type_name == "AuditEvent":
         row = await audit.get_event(context.tenant, pk)
         return None if row is None else AuditEvent.of(row)
+    if type_name == "Webhook":
+        hook = await webhooks.get_webhook(context.tenant, pk)
+        return None if hook is None else Webhook.of(hook)
     return None
 
 

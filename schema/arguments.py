@@ -16,7 +16,7 @@ from graphql import (FieldNode, FragmentDefinitionNode, FragmentSpreadNode, Grap
 from graphql.execution.values import get_argument_values
 
 from app.domain.timeconv import to_micros
-from app.services import audit, keys, usage
+from app.services import audit, keys, usage, webhooks
 from app.services.errors import Refused
 from schema.errors import argument_error
 
@@ -33,6 +33,7 @@ ARGUMENT_CHECKS: dict[tuple[str, str], ArgumentCheck] = {
     ("Project", "apiKeys"): lambda args, _now: keys.page_args(args.get("first"), args.get("after")),
     ("ApiKey", "usageRecords"): lambda args, _now: usage.records_page_args(args.get("first"), args.get("after")),
     ("ApiKey", "usageSummary"): lambda args, now: usage.summary_range(now, _micros(args.get("from")), _micros(args.get("to"))),
+    ("Webhook", "deliveries"): lambda args, _now: webhooks.deliveries_page_args(args.get("first"), args.get("after")),
 }
 
 

@@ -14,6 +14,7 @@ from schema.checks import DocumentChecks
 from schema.error_log import is_resolver_bug, log_error
 from schema.scalars import MONEY_SCALAR, Money
 from schema.types import ApiKey, Organization, Project
+from schema.webhooks import Webhook
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -42,7 +43,7 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
     return KeyplaneSchema(
         query=Query,
         mutation=Mutation,
-        types=[ApiKey, Project, Organization],
+        types=[ApiKey, Project, Organization, Webhook],
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=True, scalar_map={Money: MONEY_SCALAR}

@@ -12,7 +12,8 @@ from app import models
 from app.clock import Clock
 from app.domain import iam as iam_domain
 from app.domain.timeconv import to_micros
-from app.services import orgs, projects
+from app.services import orgs, projects, webhooks
+from app.services.webhook_targets import Resolver, system_resolver
 from app.services.callers import Tenant
 from app.settings import Settings
 from app.store import iam_rules, usage_windows
@@ -32,7 +33,12 @@ class Loaders:
             found = await usage_windows.window_usage_many(list(pairs))
             return [found[pair] for pair in pairs]
 
+        async def load_webhooks(project_ids: list[int]) -> list[list[models.Webhook]]:
+            found = await webhooks.webhooks_of_projects(tenant.org_id, list(project_ids))
+            return [found[pk] for pk in project_ids]
+
         self.project = DataLoader(load_fn=load_projects)
+        self.webhooks = DataLoader(load_fn=load_webhooks)
         self.rules = DataLoader(load_fn=load_rules)
         self.window_usage = DataLoader(load_fn=load_window_usage)
 
@@ -46,6 +52,7 @@ class Context:
     settings: Settings
     now_us: int = 0
     org: models.Organization | None = None
+    resolver: Resolver = system_resolver  # how webhook URLs' hosts are resolved (tests: no DNS)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,8 @@ KEY_ID = "The key's global id."
 TTL = "Time to live: the key expires at now + ttl."
 ALL_TIME_LIMIT = "The most the key may ever spend, in US dollars: 0 to 1,000,000,000, at most 9 decimal places."
 RECURRING_LIMIT = "A limit per recurring window; windows start when it is set."
+ALERT_THRESHOLDS = ("Percentages of each limit (all-time and every recurring window) at which KEY_USAGE_THRESHOLD fires:"
+                    " 1 to 100, at most 5, no repeats.")
 
 
 @strawberry.input(description="A duration: value of unit, from 1 unit to 3650 days.")
@@ -61,6 +63,7 @@ class CreateApiKeyInput:
     all_time_limit: Money | None = strawberry.field(default=None, description=ALL_TIME_LIMIT + " Absent: no limit.")
     recurring_limit: RecurringLimitInput | None = strawberry.field(default=None, description=RECURRING_LIMIT + " Absent: none.")
     iam_rules: list[IamRuleInput] | None = strawberry.field(default=None, description="Absent or empty: everything is allowed.")
+    alert_thresholds: list[int] | None = strawberry.field(default=None, description=ALERT_THRESHOLDS + " Absent: [80].")
 
 
 @strawberry.input(description="A field left out stays as it is; a field given as null removes that limit.")
@@ -69,6 +72,9 @@ class UpdateApiKeyLimitsInput:
     all_time_limit: strawberry.Maybe[Money | None] = strawberry.field(description=ALL_TIME_LIMIT)
     recurring_limit: strawberry.Maybe[RecurringLimitInput | None] = strawberry.field(
         description=RECURRING_LIMIT + " Re-sending the current one changes nothing."
+    )
+    alert_thresholds: strawberry.Maybe[list[int] | None] = strawberry.field(
+        description=ALERT_THRESHOLDS + " Null: back to the default [80]; an empty list: no threshold alerts."
     )
 
 

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app import models
-from app.domain import decision, quota
+from app.domain import alerts, decision, quota
 from app.domain import iam as iam_domain
 from app.domain import ids
 from app.domain.catalog import Offer
@@ -156,6 +156,8 @@ class ApiKey(Node):
     limits: Limits = strawberry.field(description="The key's spending limits.")
     previous_key_expires_at: datetime | None = strawberry.field(
         description="When the previous secret stops working; null when there is none.")
+    alert_thresholds: list[int] = strawberry.field(
+        description="Percentages of each limit at which KEY_USAGE_THRESHOLD fires (KEY_LIMIT_REACHED fires at 100% always).")
     row: strawberry.Private[models.ApiKey]
 
     @classmethod
@@ -177,6 +179,7 @@ class ApiKey(Node):
                 ),
             ),
             previous_key_expires_at=optional_from_micros(key_service.previous_key_valid_until(row, now_us)),
+            alert_thresholds=list(alerts.thresholds_from_text(row.alert_thresholds)),
             row=row,
         )
 
@@ -290,6 +293,12 @@ class Project(Node):
             project_row=self.row,
             key_filter=filter or KeyFilter.ALL,
         )
+
+    @strawberry.field(description="Webhooks of this project, oldest first.")
+    async def webhooks(self, info: Info) -> list[Annotated["Webhook", strawberry.lazy("schema.webhooks")]]:
+        from schema.webhooks import webhooks_of_project
+
+        return await webhooks_of_project(info, self.row.id)
 
 
 @strawberry.type(description="The caller's organization: what a management token sees.")

@@ -25,7 +25,7 @@ from tests.support.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("KEYPLANE_TEST_DATABASE_URL")
 TABLES = (
-    "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
+    "webhook_deliveries", "alert_firings", "webhooks", "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
     "organizations", "catalog_offers",
 )
 
@@ -79,7 +79,8 @@ def empty_database_url(database_url, clock, monkeypatch) -> str:
 
 @pytest.fixture
 def settings(database) -> Settings:
-    return Settings(database_url=database, poll_interval_ms=50)
+    # no webhook deliverer: tests/webhooks runs it (and drives it) itself
+    return Settings(database_url=database, poll_interval_ms=50, webhook_delivery=False)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import base64
 import binascii
 from functools import lru_cache
 
-TYPES = ("Organization", "Project", "ApiKey", "IamRule", "UsageRecord", "Token", "AuditEvent")
+TYPES = ("Organization", "Project", "ApiKey", "IamRule", "UsageRecord", "Token", "AuditEvent", "Webhook", "WebhookDelivery")
 
 
 @lru_cache(maxsize=65536)  # the data plane encodes the same few ids on every answer

@@ -4,7 +4,7 @@ so that none of them imports another."""
 from __future__ import annotations
 
 from app import models
-from app.domain import audit as audit_domain
+from app.domain import alerts, audit as audit_domain
 from app.domain.audit import AuditAction
 from app.domain.ids import encode
 from app.services.audit import actor_of
@@ -45,6 +45,9 @@ def audited_fields(key: models.ApiKey, rules: list[tuple[str, list[str]]] | None
     )
     if rules is None:
         del fields["iamRules"]
+    thresholds = alerts.thresholds_from_text(key.alert_thresholds)
+    # like iamRules: null while the key has the default
+    fields["alertThresholds"] = None if thresholds == alerts.DEFAULT_THRESHOLDS else alerts.thresholds_to_text(thresholds)
     return fields
 
 

@@ -9,9 +9,11 @@ from tortoise.expressions import Q
 from app import models
 from datetime import timedelta
 
-from app.domain import audit as audit_domain, names, secrets, ttl
+from app.domain import alerts, audit as audit_domain, names, secrets, ttl
+from app.domain.alerts import EventType
 from app.domain.audit import AuditAction
 from app.domain.cursors import encode_cursor
+from app.domain.ids import encode
 from app.domain.status import KeyStatus, key_status
 from app.domain.timeconv import to_micros
 from app.services import catalog, iam, orgs
@@ -20,7 +22,7 @@ from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, sql
+from app.store import changes, outbox, sql
 from app.store.iam_rules import replace_rules
 
 MAX_GRACE = timedelta(days=30)
@@ -40,6 +42,19 @@ class CreatedKey:
 
 def status_of(key: models.ApiKey, now_us: int) -> KeyStatus:
     return key_status(key.enabled, key.expires_at, now_us)
+
+
+def parse_thresholds(raw: list[int], problems: Problems) -> tuple[int, ...] | None:
+    try:
+        return alerts.validate_thresholds(list(raw))
+    except alerts.ThresholdError as exc:
+        problems.validation("alertThresholds", f"alertThresholds {exc}")
+        return None
+
+
+def key_event_data(key: models.ApiKey) -> dict:
+    """The data of a key.rolled or key.deleted webhook event."""
+    return {"keyId": encode("ApiKey", key.id), "projectId": encode("Project", key.project_id), "name": key.name}
 
 
 def previous_key_valid_until(key: models.ApiKey, now_us: int) -> int | None:
@@ -74,6 +89,7 @@ async def create_key(
     all_time_limit=None,
     recurring_limit: tuple | None = None,
     iam_rules: list[tuple[str, list[str]]] | None = None,
+    alert_thresholds: list[int] | None = None,
 ) -> CreatedKey:
     """Validate everything first, then take a quota slot and insert the key in one transaction."""
     problems = Problems()
@@ -84,6 +100,7 @@ async def create_key(
     if recurring_limit is not None:
         recurring = parse_recurring(*recurring_limit, "recurringLimit", problems)
     rules = iam.validate(iam_rules, "iamRules", problems, await catalog.current()) if iam_rules else []
+    thresholds = alerts.DEFAULT_THRESHOLDS if alert_thresholds is None else parse_thresholds(alert_thresholds, problems)
     problems.raise_if_any()
 
     project = await models.Project.get_or_none(id=project_id, org_id=tenant.org_id) if project_id else None
@@ -119,6 +136,7 @@ async def create_key(
             created_at=now_us,
             all_time_limit=all_time,
             usage=0,
+            alert_thresholds=alerts.thresholds_to_text(thresholds),
             **recurring_columns(recurring, now_us),
         )
         await replace_rules(tx, key.id, rules)
@@ -187,6 +205,9 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
         await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_DELETED, key, before, None, now_us)
+        deliveries = await outbox.enqueue(tx, key.project_id, EventType.KEY_DELETED, key_event_data(key), now_us)
+        if deliveries:
+            changes.after_commit(tx, outbox.wake)
     return key.id
 
 
@@ -240,6 +261,10 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
         after = audited_fields(key)
         after["previousKeyExpiresAt"] = audit_domain.time_text(previous_until)
         await record_key_event(tx, tenant, AuditAction.KEY_ROLLED, key, before, after, now_us)
+        data = {**key_event_data(key), "previousKeyExpiresAt": audit_domain.time_text(previous_until)}
+        deliveries = await outbox.enqueue(tx, key.project_id, EventType.KEY_ROLLED, data, now_us)
+        if deliveries:
+            changes.after_commit(tx, outbox.wake)
     return CreatedKey(await models.ApiKey.get(id=key.id), secret)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 
 from app import models
-from app.domain import money, windows
+from app.domain import alerts, money, windows
 from app.domain.timeconv import to_micros
 from app.services import key_access, periods
 from app.services.callers import Tenant
@@ -56,8 +56,10 @@ def recurring_columns(spec: RecurringSpec | None, anchor_us: int | None) -> dict
     }
 
 
-async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCHANGED, recurring=UNCHANGED) -> models.ApiKey:
+async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCHANGED, recurring=UNCHANGED,
+                        thresholds=UNCHANGED) -> models.ApiKey:
     """``all_time``: raw amount, None (remove) or UNCHANGED. ``recurring``: (amount, value, unit), None or UNCHANGED.
+    ``thresholds``: a list of percentages, None (back to the default) or UNCHANGED.
 
     A recurring limit that differs from the current one starts a new window now, with zero
     usage; the same one changes nothing.
@@ -69,6 +71,9 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
     new_recurring = UNCHANGED
     if recurring is not UNCHANGED:
         new_recurring = None if recurring is None else parse_recurring(*recurring, "recurringLimit", problems)
+    new_thresholds = UNCHANGED
+    if thresholds is not UNCHANGED:
+        new_thresholds = alerts.DEFAULT_THRESHOLDS if thresholds is None else keys.parse_thresholds(thresholds, problems)
     problems.raise_if_any()
     key = await key_access.get_key_or_refuse(tenant, key_id)
 
@@ -78,6 +83,8 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         updates["all_time_limit"] = new_all_time
     if new_recurring is not UNCHANGED and new_recurring != recurring_of(key):
         updates.update(recurring_columns(new_recurring, now_us))
+    if new_thresholds is not UNCHANGED and new_thresholds != alerts.thresholds_from_text(key.alert_thresholds):
+        updates["alert_thresholds"] = alerts.thresholds_to_text(new_thresholds)
     if not updates:
         return key
     async with changes.write() as tx:

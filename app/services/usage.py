@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from app.domain import alerts
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.errors import ErrorCode, refuse
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, keystate, sql
+from app.store import changes, keystate, outbox, sql
 
 _CHUNK = 400  # rows per multi-row INSERT: 8 parameters each stays far below every backend's limit
 
@@ -100,9 +101,11 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             overflowed = _overflowing(events, fresh, inserted, usage_before)
             await _unrecord(tx, overflowed)
             inserted -= overflowed
-            counters_after = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
+            counters_after, deliveries = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
             # this instance's cache entries take the committed counters in place
             changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
+            if deliveries:
+                changes.after_commit(tx, outbox.wake)
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(
@@ -136,15 +139,19 @@ async def _unrecord(tx, pairs: set) -> None:
         await sql.execute(tx, "DELETE FROM usage_records WHERE key_id = ? AND request_id = ?", [key_id, request_id])
 
 
-async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> list[keystate.CountersAfter]:
+async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> tuple[list[keystate.CountersAfter], int]:
     """Per key, in id order: the all-time total (which locks the key's row), its settled holds, its windows.
 
     Usage that settles an open hold counts toward the window the hold was taken in (the request
     was authorized against that window); other usage toward the window current now. The current
     window is computed from the limit columns returned by the locking update, so a recurring limit
     changed at the same moment is seen either entirely before or entirely after this batch.
-    Returns what the batch left each key's counters at, for this instance's cache.
+    The budget alerts are decided here, on the counters this transaction wrote (under the key's
+    row lock): every alert they reach is inserted once, and those that were new join the outbox.
+    Returns what the batch left each key's counters at, for this instance's cache, and how many
+    deliveries it wrote.
     """
+    deliveries = 0
     after: list[keystate.CountersAfter] = []
     per_key: dict[int, int] = defaultdict(int)
     by_key: dict[int, list[UsageEvent]] = defaultdict(list)
@@ -156,7 +163,8 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> list[key
             tx,
             "UPDATE api_keys SET usage = usage + ?,"
             " last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
-            " WHERE id = ? RETURNING usage, recurring_amount, recurring_value, recurring_unit, recurring_anchor",
+            " WHERE id = ? RETURNING usage, recurring_amount, recurring_value, recurring_unit, recurring_anchor,"
+            " all_time_limit, alert_thresholds, project_id",
             [per_key[key_id], now_us, now_us, key_id],
         )
         current = None if row is None else keystate.window_start_of(row, now_us)
@@ -182,8 +190,11 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> list[key
             holds = (by_window, first_expiry if first_expiry is not None else keystate.NEVER)
         if row is not None:
             after.append(keystate.CountersAfter(key_id, int(row["usage"]), window_usage, holds))
+            reached = alerts.alerts_for(int(row["usage"]), row["all_time_limit"], window_usage, row["recurring_amount"],
+                                        alerts.thresholds_from_text(row["alert_thresholds"]))
+            deliveries += await outbox.fire_alerts(tx, key_id, row["project_id"], reached, now_us)
         await changes.emit(tx, changes.COUNTERS, key_id, now_us)
-    return after
+    return after, deliveries
 
 
 async def get_record(tenant, record_id: int | None) -> dict | None:

@@ -215,8 +215,54 @@ MIGRATIONS += (
         "CREATE INDEX audit_events_project ON audit_events (org_id, project_id, id)",
         "CREATE INDEX audit_events_time ON audit_events (occurred_at)",
     )),
+    Migration(6, "budget alerts and webhooks", (
+        # percentages of each limit at which key.usage_threshold fires (JSON array of integers)
+        "ALTER TABLE api_keys ADD COLUMN alert_thresholds VARCHAR(32) NOT NULL DEFAULT '[80]'",
+        # the secret is kept (not hashed): every delivery is signed with it
+        """CREATE TABLE webhooks (
+            id {pk},
+            org_id BIGINT NOT NULL,
+            project_id BIGINT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            url VARCHAR(2048) NOT NULL,
+            events VARCHAR(200) NOT NULL,
+            enabled BOOLEAN NOT NULL,
+            description VARCHAR(200) NULL,
+            secret VARCHAR(100) NOT NULL,
+            created_at BIGINT NOT NULL
+        )""",
+        "CREATE INDEX webhooks_project ON webhooks (project_id, id)",
+        # one row per alert that fired: the primary key makes each fire exactly once, whoever
+        # records the usage (window_start 0 for the all-time limit; amount: the limit it reached)
+        """CREATE TABLE alert_firings (
+            key_id BIGINT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            limit_kind VARCHAR(16) NOT NULL,
+            window_start BIGINT NOT NULL,
+            amount BIGINT NOT NULL,
+            event_type VARCHAR(32) NOT NULL,
+            threshold INTEGER NOT NULL,
+            fired_at BIGINT NOT NULL,
+            PRIMARY KEY (key_id, limit_kind, window_start, amount, event_type, threshold)
+        )""",
+        # the outbox: one row per event and webhook, written with the change that caused it
+        """CREATE TABLE webhook_deliveries (
+            id {pk},
+            webhook_id BIGINT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+            org_id BIGINT NOT NULL,
+            event_id VARCHAR(64) NOT NULL UNIQUE,
+            event_type VARCHAR(32) NOT NULL,
+            body TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_status INTEGER NULL,
+            last_error VARCHAR(200) NULL,
+            next_attempt_at BIGINT NULL,
+            delivered_at BIGINT NULL
+        )""",
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)",
+        "CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id)",
+    )),
     # bumped on every change and never read: rows are locked explicitly (services/keys.lock_key)
-    Migration(6, "api_keys.version dropped", ("ALTER TABLE api_keys DROP COLUMN version",)),
+    Migration(9, "api_keys.version dropped", ("ALTER TABLE api_keys DROP COLUMN version",)),
 )
 
 LATEST = MIGRATIONS[-1].version

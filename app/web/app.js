@@ -9,6 +9,7 @@ import {
 } from './format.js';
 import { closeOpenMenu, menuButton } from './menu.js';
 import { activityDialog } from './activity.js';
+import { webhooksDialog } from './webhooks.js';
 import { previousKeyNote, rollDialog } from './roll.js';
 
 const PROJECT_KEY = 'keyplane.project';
@@ -402,6 +403,9 @@ function openCreate() {
 $('create-key').addEventListener('click', openCreate);
 $('project-activity').addEventListener('click', () => activityDialog({
   filter: { projectId: state.projectId }, title: state.project?.name ?? '', ctx: { onAuthError, returnFocus: $('project-activity') },
+}));
+$('project-webhooks').addEventListener('click', () => webhooksDialog({
+  projectId: state.projectId, projectName: state.project?.name ?? '', onAuthError, returnFocus: $('project-webhooks'),
 }));
 $('plan-hint').tabIndex = -1;
 

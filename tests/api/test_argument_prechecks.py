@@ -19,7 +19,8 @@ from schema.build import schema
 
 SDL = schema._schema
 CHECKED_ARGUMENTS = {"first", "after", "from", "to"}
-CURSOR_KIND = {("Project", "apiKeys"): ("k", 1), ("ApiKey", "usageRecords"): ("u", 2), ("Organization", "auditEvents"): ("a", 1)}
+CURSOR_KIND = {("Project", "apiKeys"): ("k", 1), ("ApiKey", "usageRecords"): ("u", 2), ("Organization", "auditEvents"): ("a", 1),
+               ("Webhook", "deliveries"): ("d", 1)}
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
 

@@ -13,7 +13,7 @@ from schema.build import schema
 SDL = schema._schema
 # tokens are left out: the attacker's own token records its (legitimate) last use
 TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds",
-          "audit_events")
+          "audit_events", "webhooks", "webhook_deliveries", "alert_firings")
 
 
 async def snapshot() -> dict:
@@ -69,11 +69,16 @@ async def victim_objects(acme, gateway) -> dict:
     await gateway.authorize(key=created["secret"], model="openai/gpt-4o", estimatedCost="0.1", requestId="r2")
     records = (await acme.gql.run("ApiKeyUsage", id=key["id"]))["apiKey"]["usageRecords"]["edges"]
     event = (await acme.gql.run("AuditEvents", first=1))["organization"]["auditEvents"]["edges"][0]["node"]["id"]
+    hook = (await acme.gql.mutate("CreateWebhook", projectId=acme.project_id, url="https://93.184.216.34/hook",
+                                  events=["KEY_USAGE_THRESHOLD", "KEY_LIMIT_REACHED", "KEY_ROLLED", "KEY_DELETED"]))["webhook"]
+    await gateway.usage({"keyId": key["id"], "requestId": "r3", "cost": "4.5"})  # 5 of 5 a day: two alerts
+    deliveries = (await acme.gql.run("WebhookDeliveries", id=hook["id"]))["node"]["deliveries"]["edges"]
     return {
         "id": key["id"],
         "projectId": acme.project_id,
         "all": [key["id"], acme.project_id, encode("Organization", acme.org_id), key["iamRules"][0]["id"],
-                records[0]["node"]["id"], event],
+                records[0]["node"]["id"], event, hook["id"]],
+        "deliveryId": deliveries[0]["node"]["id"],
     }
 
 
@@ -110,21 +115,25 @@ async def test_every_mutation_with_an_id_is_blind_to_other_organizations(acme, r
     for name, field in SDL.mutation_type.fields.items():
         if not any(takes_an_id(arg.type) for arg in field.args.values()):
             continue
-        variables = {arg_name: value_for(arg.type, arg_name, victim) for arg_name, arg in field.args.items()}
-        declared = ", ".join(f"${arg_name}: {arg.type}" for arg_name, arg in field.args.items())
-        passed = ", ".join(f"{arg_name}: ${arg_name}" for arg_name in field.args)
-        payload_type = get_named_type(field.type)
-        results = [f for f in payload_type.fields if f != "errors"]
-        query = f"mutation({declared}) {{ {name}({passed}) {{ errors {{ code field }} {' '.join(r if not hasattr(get_named_type(payload_type.fields[r].type), 'fields') else r + ' { __typename }' for r in results)} }} }}"
-        response = await rival.gql.raw(query, variables)
-        body = response.json()
-        assert response.status_code == 200 and "errors" not in body, (name, body)
-        payload = body["data"][name]
-        assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"], (name, payload)
-        assert all(payload[r] is None for r in results), (name, payload)
+        # every victim id in turn: each mutation also meets the id of the very type it takes
+        for victim_id in [*victim["all"], victim["deliveryId"]]:
+            given = {**victim, "id": victim_id}
+            variables = {arg_name: value_for(arg.type, arg_name, given) for arg_name, arg in field.args.items()}
+            declared = ", ".join(f"${arg_name}: {arg.type}" for arg_name, arg in field.args.items())
+            passed = ", ".join(f"{arg_name}: ${arg_name}" for arg_name in field.args)
+            payload_type = get_named_type(field.type)
+            results = [f for f in payload_type.fields if f != "errors"]
+            query = f"mutation({declared}) {{ {name}({passed}) {{ errors {{ code field }} {' '.join(r if not hasattr(get_named_type(payload_type.fields[r].type), 'fields') else r + ' { __typename }' for r in results)} }} }}"
+            response = await rival.gql.raw(query, variables)
+            body = response.json()
+            assert response.status_code == 200 and "errors" not in body, (name, body)
+            payload = body["data"][name]
+            assert [e["code"] for e in payload["errors"]] == ["NOT_FOUND"], (name, victim_id, payload)
+            assert all(payload[r] is None for r in results), (name, payload)
         checked.append(name)
     assert set(checked) >= {"createApiKey", "updateApiKeyLimits", "setApiKeyEnabled", "renameApiKey",
-                            "setApiKeyIamRules", "deleteApiKey"}
+                            "setApiKeyIamRules", "deleteApiKey", "createWebhook", "updateWebhook", "deleteWebhook",
+                            "resendWebhookDelivery"}
     assert await snapshot() == before
 
 

@@ -55,7 +55,8 @@ def keyplane(tmp_path):
     """A live server on its own database (emptied first on PostgreSQL), with organization `clients` (PRO)."""
     clock = FakeClock()
     url = TEST_DATABASE_URL or f"sqlite://{tmp_path}/clients.sqlite3"
-    server = LiveServer(create_app(Settings(database_url=url, poll_interval_ms=50), clock)).start()
+    # no webhook deliverer: deliveries wait in the log (the scenario reads them), nothing leaves
+    server = LiveServer(create_app(Settings(database_url=url, poll_interval_ms=50, webhook_delivery=False), clock)).start()
 
     async def setup() -> tuple[str, str]:
         from app.store import sql

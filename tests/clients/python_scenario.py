@@ -17,7 +17,9 @@ from keyplane_client import (
     AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
+    CreateWebhookInput,
     DeleteApiKeyInput,
+    DeleteWebhookInput,
     ErrorCode,
     IamRuleInput,
     IamRuleType,
@@ -28,13 +30,17 @@ from keyplane_client import (
     NodeNodeProject,
     RecurringLimitInput,
     RenameApiKeyInput,
+    ResendWebhookDeliveryInput,
     RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     TtlInput,
     TtlUnit,
     UpdateApiKeyLimitsInput,
+    UpdateWebhookInput,
     UsageSource,
+    WebhookDeliveriesNodeWebhook,
+    WebhookEventType,
     WindowInput,
     WindowUnit,
 )
@@ -103,7 +109,9 @@ async def run(client: KeyplaneClient, advance_clock: AdvanceClock, record_usage:
     short_lived = await the_ttl_rule(client, project.id, advance_clock)
     await pages_through(client, project.id)
     await usage_details(client, key.id, record_usage)
+    hook_id = await webhook_created(client, project.id)
     await rolled_and_audited(client, key.id, project.id)
+    await webhook_log(client, hook_id)
 
     deleted = (await client.delete_api_key(DeleteApiKeyInput(id=short_lived))).delete_api_key
     assert deleted.errors == [] and deleted.deleted_id == short_lived
@@ -114,6 +122,39 @@ async def run(client: KeyplaneClient, advance_clock: AdvanceClock, record_usage:
     assert again.deleted_id is None and [error.code for error in again.errors] == [ErrorCode.NOT_FOUND]
     used = (await client.delete_api_key(DeleteApiKeyInput(id=key.id))).delete_api_key  # with usage records
     assert used.errors == [] and used.deleted_id == key.id
+
+
+async def webhook_created(client: KeyplaneClient, project_id: str) -> str:
+    """A webhook for key events; its signing secret comes once, in the create payload."""
+    created = (await client.create_webhook(CreateWebhookInput(
+        project_id=project_id, url="https://93.184.216.34/keyplane", events=[WebhookEventType.KEY_ROLLED],
+        description="rotations"))).create_webhook
+    assert created.errors == [] and created.webhook is not None and created.secret is not None
+    assert created.secret.startswith("whsec_") and created.webhook.enabled
+    refused = (await client.create_webhook(CreateWebhookInput(
+        project_id=project_id, url="http://93.184.216.34/", events=[WebhookEventType.KEY_ROLLED]))).create_webhook
+    assert refused.webhook is None and [(e.code, e.field) for e in refused.errors] == [(ErrorCode.VALIDATION, "url")]
+    updated = (await client.update_webhook(UpdateWebhookInput(
+        id=created.webhook.id, events=[WebhookEventType.KEY_ROLLED, WebhookEventType.KEY_DELETED]))).update_webhook
+    assert updated.webhook is not None and updated.webhook.description == "rotations"  # left out: kept
+    assert set(updated.webhook.events) == {WebhookEventType.KEY_ROLLED, WebhookEventType.KEY_DELETED}
+    listed = (await client.project_webhooks(project_id)).project
+    assert listed is not None and [hook.id for hook in listed.webhooks] == [created.webhook.id]
+    return created.webhook.id
+
+
+async def webhook_log(client: KeyplaneClient, hook_id: str) -> None:
+    """The roll wrote a delivery (this server delivers nothing: it waits in the log); resend and delete."""
+    found = (await client.webhook_deliveries(hook_id)).node
+    assert isinstance(found, WebhookDeliveriesNodeWebhook)
+    (edge,) = found.deliveries.edges
+    assert edge.node.event_type is WebhookEventType.KEY_ROLLED and edge.node.attempts == 0
+    assert edge.node.delivered_at is None and edge.node.next_attempt_at is not None
+    resent = (await client.resend_webhook_delivery(ResendWebhookDeliveryInput(id=edge.node.id))).resend_webhook_delivery
+    assert resent.errors == [] and resent.delivery is not None and resent.delivery.event_id == edge.node.event_id
+    deleted = (await client.delete_webhook(DeleteWebhookInput(id=hook_id))).delete_webhook
+    assert deleted.errors == [] and deleted.deleted_id == hook_id
+    assert (await client.project_webhooks(found.id)).project is None  # a webhook id is not a project's
 
 
 async def rolled_and_audited(client: KeyplaneClient, key_id: str, project_id: str) -> None:

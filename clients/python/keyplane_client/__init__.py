@@ -39,10 +39,21 @@ from .create_project import (
     CreateProjectCreateProjectErrors,
     CreateProjectCreateProjectProject,
 )
+from .create_webhook import (
+    CreateWebhook,
+    CreateWebhookCreateWebhook,
+    CreateWebhookCreateWebhookErrors,
+    CreateWebhookCreateWebhookWebhook,
+)
 from .delete_api_key import (
     DeleteApiKey,
     DeleteApiKeyDeleteApiKey,
     DeleteApiKeyDeleteApiKeyErrors,
+)
+from .delete_webhook import (
+    DeleteWebhook,
+    DeleteWebhookDeleteWebhook,
+    DeleteWebhookDeleteWebhookErrors,
 )
 from .enums import (
     ActorKind,
@@ -55,6 +66,7 @@ from .enums import (
     Pricing,
     TtlUnit,
     UsageSource,
+    WebhookEventType,
     WindowUnit,
 )
 from .exceptions import (
@@ -74,20 +86,26 @@ from .fragments import (
     PeriodFields,
     ProjectFields,
     UserErrorFields,
+    WebhookDeliveryFields,
+    WebhookFields,
 )
 from .input_types import (
     AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
+    CreateWebhookInput,
     DeleteApiKeyInput,
+    DeleteWebhookInput,
     IamRuleInput,
     RecurringLimitInput,
     RenameApiKeyInput,
+    ResendWebhookDeliveryInput,
     RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     TtlInput,
     UpdateApiKeyLimitsInput,
+    UpdateWebhookInput,
     WindowInput,
 )
 from .node import (
@@ -110,11 +128,22 @@ from .project_api_keys import (
     ProjectApiKeysProjectApiKeysEdgesNode,
     ProjectApiKeysProjectApiKeysPageInfo,
 )
+from .project_webhooks import (
+    ProjectWebhooks,
+    ProjectWebhooksProject,
+    ProjectWebhooksProjectWebhooks,
+)
 from .rename_api_key import (
     RenameApiKey,
     RenameApiKeyRenameApiKey,
     RenameApiKeyRenameApiKeyApiKey,
     RenameApiKeyRenameApiKeyErrors,
+)
+from .resend_webhook_delivery import (
+    ResendWebhookDelivery,
+    ResendWebhookDeliveryResendWebhookDelivery,
+    ResendWebhookDeliveryResendWebhookDeliveryDelivery,
+    ResendWebhookDeliveryResendWebhookDeliveryErrors,
 )
 from .roll_api_key import (
     RollApiKey,
@@ -139,6 +168,21 @@ from .update_api_key_limits import (
     UpdateApiKeyLimitsUpdateApiKeyLimits,
     UpdateApiKeyLimitsUpdateApiKeyLimitsApiKey,
     UpdateApiKeyLimitsUpdateApiKeyLimitsErrors,
+)
+from .update_webhook import (
+    UpdateWebhook,
+    UpdateWebhookUpdateWebhook,
+    UpdateWebhookUpdateWebhookErrors,
+    UpdateWebhookUpdateWebhookWebhook,
+)
+from .webhook_deliveries import (
+    WebhookDeliveries,
+    WebhookDeliveriesNodeNode,
+    WebhookDeliveriesNodeWebhook,
+    WebhookDeliveriesNodeWebhookDeliveries,
+    WebhookDeliveriesNodeWebhookDeliveriesEdges,
+    WebhookDeliveriesNodeWebhookDeliveriesEdgesNode,
+    WebhookDeliveriesNodeWebhookDeliveriesPageInfo,
 )
 
 __all__ = [
@@ -187,10 +231,19 @@ __all__ = [
     "CreateProjectCreateProjectErrors",
     "CreateProjectCreateProjectProject",
     "CreateProjectInput",
+    "CreateWebhook",
+    "CreateWebhookCreateWebhook",
+    "CreateWebhookCreateWebhookErrors",
+    "CreateWebhookCreateWebhookWebhook",
+    "CreateWebhookInput",
     "DeleteApiKey",
     "DeleteApiKeyDeleteApiKey",
     "DeleteApiKeyDeleteApiKeyErrors",
     "DeleteApiKeyInput",
+    "DeleteWebhook",
+    "DeleteWebhookDeleteWebhook",
+    "DeleteWebhookDeleteWebhookErrors",
+    "DeleteWebhookInput",
     "ErrorCode",
     "GraphQLClientError",
     "GraphQLClientGraphQLError",
@@ -220,12 +273,20 @@ __all__ = [
     "ProjectApiKeysProjectApiKeysEdgesNode",
     "ProjectApiKeysProjectApiKeysPageInfo",
     "ProjectFields",
+    "ProjectWebhooks",
+    "ProjectWebhooksProject",
+    "ProjectWebhooksProjectWebhooks",
     "RecurringLimitInput",
     "RenameApiKey",
     "RenameApiKeyInput",
     "RenameApiKeyRenameApiKey",
     "RenameApiKeyRenameApiKeyApiKey",
     "RenameApiKeyRenameApiKeyErrors",
+    "ResendWebhookDelivery",
+    "ResendWebhookDeliveryInput",
+    "ResendWebhookDeliveryResendWebhookDelivery",
+    "ResendWebhookDeliveryResendWebhookDeliveryDelivery",
+    "ResendWebhookDeliveryResendWebhookDeliveryErrors",
     "RollApiKey",
     "RollApiKeyInput",
     "RollApiKeyRollApiKey",
@@ -248,8 +309,23 @@ __all__ = [
     "UpdateApiKeyLimitsUpdateApiKeyLimits",
     "UpdateApiKeyLimitsUpdateApiKeyLimitsApiKey",
     "UpdateApiKeyLimitsUpdateApiKeyLimitsErrors",
+    "UpdateWebhook",
+    "UpdateWebhookInput",
+    "UpdateWebhookUpdateWebhook",
+    "UpdateWebhookUpdateWebhookErrors",
+    "UpdateWebhookUpdateWebhookWebhook",
     "UsageSource",
     "UserErrorFields",
+    "WebhookDeliveries",
+    "WebhookDeliveriesNodeNode",
+    "WebhookDeliveriesNodeWebhook",
+    "WebhookDeliveriesNodeWebhookDeliveries",
+    "WebhookDeliveriesNodeWebhookDeliveriesEdges",
+    "WebhookDeliveriesNodeWebhookDeliveriesEdgesNode",
+    "WebhookDeliveriesNodeWebhookDeliveriesPageInfo",
+    "WebhookDeliveryFields",
+    "WebhookEventType",
+    "WebhookFields",
     "WindowInput",
     "WindowUnit",
 ]

@@ -12,28 +12,38 @@ from .base_model import UNSET, UnsetType
 from .catalog import Catalog
 from .create_api_key import CreateApiKey
 from .create_project import CreateProject
+from .create_webhook import CreateWebhook
 from .delete_api_key import DeleteApiKey
+from .delete_webhook import DeleteWebhook
 from .enums import KeyFilter
 from .input_types import (
     AuditFilter,
     CreateApiKeyInput,
     CreateProjectInput,
+    CreateWebhookInput,
     DeleteApiKeyInput,
+    DeleteWebhookInput,
     RenameApiKeyInput,
+    ResendWebhookDeliveryInput,
     RollApiKeyInput,
     SetApiKeyEnabledInput,
     SetApiKeyIamRulesInput,
     UpdateApiKeyLimitsInput,
+    UpdateWebhookInput,
 )
 from .node import Node
 from .organization import Organization
 from .project_api_keys import ProjectApiKeys
+from .project_webhooks import ProjectWebhooks
 from .rename_api_key import RenameApiKey
+from .resend_webhook_delivery import ResendWebhookDelivery
 from .roll_api_key import RollApiKey
 from .scalars import serialize_datetime
 from .set_api_key_enabled import SetApiKeyEnabled
 from .set_api_key_iam_rules import SetApiKeyIamRules
 from .update_api_key_limits import UpdateApiKeyLimits
+from .update_webhook import UpdateWebhook
+from .webhook_deliveries import WebhookDeliveries
 
 
 def gql(q: str) -> str:
@@ -61,6 +71,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -285,6 +296,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -365,6 +377,44 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return CreateProject.model_validate(data)
 
+    async def create_webhook(
+        self, input: CreateWebhookInput, **kwargs: Any
+    ) -> CreateWebhook:
+        query = gql("""
+            mutation CreateWebhook($input: CreateWebhookInput!) {
+              createWebhook(input: $input) {
+                secret
+                webhook {
+                  ...WebhookFields
+                }
+                errors {
+                  ...UserErrorFields
+                }
+              }
+            }
+
+            fragment UserErrorFields on UserError {
+              code
+              field
+              message
+            }
+
+            fragment WebhookFields on Webhook {
+              id
+              url
+              events
+              enabled
+              description
+              createdAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="CreateWebhook", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return CreateWebhook.model_validate(data)
+
     async def delete_api_key(
         self, input: DeleteApiKeyInput, **kwargs: Any
     ) -> DeleteApiKey:
@@ -390,6 +440,32 @@ class KeyplaneClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return DeleteApiKey.model_validate(data)
+
+    async def delete_webhook(
+        self, input: DeleteWebhookInput, **kwargs: Any
+    ) -> DeleteWebhook:
+        query = gql("""
+            mutation DeleteWebhook($input: DeleteWebhookInput!) {
+              deleteWebhook(input: $input) {
+                deletedId
+                errors {
+                  ...UserErrorFields
+                }
+              }
+            }
+
+            fragment UserErrorFields on UserError {
+              code
+              field
+              message
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="DeleteWebhook", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DeleteWebhook.model_validate(data)
 
     async def node(self, id: str, **kwargs: Any) -> Node:
         query = gql("""
@@ -485,6 +561,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -536,6 +613,33 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return ProjectApiKeys.model_validate(data)
 
+    async def project_webhooks(self, project_id: str, **kwargs: Any) -> ProjectWebhooks:
+        query = gql("""
+            query ProjectWebhooks($projectId: ID!) {
+              project(id: $projectId) {
+                id
+                webhooks {
+                  ...WebhookFields
+                }
+              }
+            }
+
+            fragment WebhookFields on Webhook {
+              id
+              url
+              events
+              enabled
+              description
+              createdAt
+            }
+            """)
+        variables: dict[str, object] = {"projectId": project_id}
+        response = await self.execute(
+            query=query, operation_name="ProjectWebhooks", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ProjectWebhooks.model_validate(data)
+
     async def rename_api_key(
         self, input: RenameApiKeyInput, **kwargs: Any
     ) -> RenameApiKey:
@@ -560,6 +664,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -603,6 +708,49 @@ class KeyplaneClient(AsyncBaseClient):
         data = self.get_data(response)
         return RenameApiKey.model_validate(data)
 
+    async def resend_webhook_delivery(
+        self, input: ResendWebhookDeliveryInput, **kwargs: Any
+    ) -> ResendWebhookDelivery:
+        query = gql("""
+            mutation ResendWebhookDelivery($input: ResendWebhookDeliveryInput!) {
+              resendWebhookDelivery(input: $input) {
+                delivery {
+                  ...WebhookDeliveryFields
+                }
+                errors {
+                  ...UserErrorFields
+                }
+              }
+            }
+
+            fragment UserErrorFields on UserError {
+              code
+              field
+              message
+            }
+
+            fragment WebhookDeliveryFields on WebhookDelivery {
+              id
+              eventId
+              eventType
+              createdAt
+              attempts
+              lastStatus
+              lastError
+              deliveredAt
+              nextAttemptAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query,
+            operation_name="ResendWebhookDelivery",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return ResendWebhookDelivery.model_validate(data)
+
     async def roll_api_key(self, input: RollApiKeyInput, **kwargs: Any) -> RollApiKey:
         query = gql("""
             mutation RollApiKey($input: RollApiKeyInput!) {
@@ -626,6 +774,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -693,6 +842,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -763,6 +913,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -833,6 +984,7 @@ class KeyplaneClient(AsyncBaseClient):
               createdAt
               lastUsedAt
               previousKeyExpiresAt
+              alertThresholds
               usage
               currentPeriod {
                 ...PeriodFields
@@ -878,3 +1030,103 @@ class KeyplaneClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return UpdateApiKeyLimits.model_validate(data)
+
+    async def update_webhook(
+        self, input: UpdateWebhookInput, **kwargs: Any
+    ) -> UpdateWebhook:
+        query = gql("""
+            mutation UpdateWebhook($input: UpdateWebhookInput!) {
+              updateWebhook(input: $input) {
+                webhook {
+                  ...WebhookFields
+                }
+                errors {
+                  ...UserErrorFields
+                }
+              }
+            }
+
+            fragment UserErrorFields on UserError {
+              code
+              field
+              message
+            }
+
+            fragment WebhookFields on Webhook {
+              id
+              url
+              events
+              enabled
+              description
+              createdAt
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="UpdateWebhook", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return UpdateWebhook.model_validate(data)
+
+    async def webhook_deliveries(
+        self,
+        id: str,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        after: Union[Optional[str], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> WebhookDeliveries:
+        query = gql("""
+            query WebhookDeliveries($id: ID!, $first: Int = 20, $after: String) {
+              node(id: $id) {
+                __typename
+                id
+                ... on Webhook {
+                  ...WebhookFields
+                  deliveries(first: $first, after: $after) {
+                    edges {
+                      cursor
+                      node {
+                        ...WebhookDeliveryFields
+                      }
+                    }
+                    pageInfo {
+                      hasNextPage
+                      hasPreviousPage
+                      startCursor
+                      endCursor
+                    }
+                  }
+                }
+              }
+            }
+
+            fragment WebhookDeliveryFields on WebhookDelivery {
+              id
+              eventId
+              eventType
+              createdAt
+              attempts
+              lastStatus
+              lastError
+              deliveredAt
+              nextAttemptAt
+            }
+
+            fragment WebhookFields on Webhook {
+              id
+              url
+              events
+              enabled
+              description
+              createdAt
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "first": first, "after": after}
+        response = await self.execute(
+            query=query,
+            operation_name="WebhookDeliveries",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return WebhookDeliveries.model_validate(data)

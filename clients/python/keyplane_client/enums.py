@@ -80,6 +80,13 @@ class UsageSource(str, Enum):
     PROVIDER_KEY = "PROVIDER_KEY"
 
 
+class WebhookEventType(str, Enum):
+    KEY_USAGE_THRESHOLD = "KEY_USAGE_THRESHOLD"
+    KEY_LIMIT_REACHED = "KEY_LIMIT_REACHED"
+    KEY_ROLLED = "KEY_ROLLED"
+    KEY_DELETED = "KEY_DELETED"
+
+
 class WindowUnit(str, Enum):
     HOUR = "HOUR"
     DAY = "DAY"

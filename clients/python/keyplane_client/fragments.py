@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 from pydantic import BeforeValidator, Field
 
 from .base_model import BaseModel
-from .enums import ErrorCode, IamRuleType, KeyStatus, WindowUnit
+from .enums import ErrorCode, IamRuleType, KeyStatus, WebhookEventType, WindowUnit
 from .scalars import (
     parse_datetime,
     parse_decimal,
@@ -44,6 +44,7 @@ class ApiKeyFields(BaseModel):
     previous_key_expires_at: Optional[
         Annotated[datetime, BeforeValidator(parse_datetime)]
     ] = Field(alias="previousKeyExpiresAt")
+    alert_thresholds: list[int] = Field(alias="alertThresholds")
     usage: Annotated[Decimal, BeforeValidator(parse_decimal)]
     current_period: Optional["ApiKeyFieldsCurrentPeriod"] = Field(alias="currentPeriod")
     limits: "ApiKeyFieldsLimits"
@@ -95,7 +96,38 @@ class UserErrorFields(BaseModel):
     message: str
 
 
+class WebhookDeliveryFields(BaseModel):
+    id: str
+    event_id: str = Field(alias="eventId")
+    event_type: WebhookEventType = Field(alias="eventType")
+    created_at: Annotated[datetime, BeforeValidator(parse_datetime)] = Field(
+        alias="createdAt"
+    )
+    attempts: int
+    last_status: Optional[int] = Field(alias="lastStatus")
+    last_error: Optional[str] = Field(alias="lastError")
+    delivered_at: Optional[Annotated[datetime, BeforeValidator(parse_datetime)]] = (
+        Field(alias="deliveredAt")
+    )
+    next_attempt_at: Optional[Annotated[datetime, BeforeValidator(parse_datetime)]] = (
+        Field(alias="nextAttemptAt")
+    )
+
+
+class WebhookFields(BaseModel):
+    id: str
+    url: str
+    events: list[WebhookEventType]
+    enabled: bool
+    description: Optional[str]
+    created_at: Annotated[datetime, BeforeValidator(parse_datetime)] = Field(
+        alias="createdAt"
+    )
+
+
 PeriodFields.model_rebuild()
 ApiKeyFields.model_rebuild()
 ProjectFields.model_rebuild()
 UserErrorFields.model_rebuild()
+WebhookDeliveryFields.model_rebuild()
+WebhookFields.model_rebuild()

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 from pydantic import Field, PlainSerializer
 
 from .base_model import BaseModel
-from .enums import AuditAction, IamRuleType, TtlUnit, WindowUnit
+from .enums import AuditAction, IamRuleType, TtlUnit, WebhookEventType, WindowUnit
 from .scalars import serialize_decimal
 
 
@@ -43,6 +43,10 @@ class CreateApiKeyInput(BaseModel):
         serialization_alias="iamRules", default=None
     )
     "Absent or empty: everything is allowed."
+    alert_thresholds: Optional[list[int]] = Field(
+        serialization_alias="alertThresholds", default=None
+    )
+    "Percentages of each limit (all-time and every recurring window) at which KEY_USAGE_THRESHOLD fires: 1 to 100, at most 5, no repeats. Absent: [80]."
 
 
 class CreateProjectInput(BaseModel):
@@ -52,11 +56,31 @@ class CreateProjectInput(BaseModel):
     "The project's name."
 
 
+class CreateWebhookInput(BaseModel):
+    """A new webhook of a project."""
+
+    project_id: str = Field(serialization_alias="projectId")
+    "The project whose keys' events are sent."
+    url: str
+    "Where to POST events: https://… (http:// only to a private address, when KEYPLANE_WEBHOOK_ALLOW_PRIVATE is on)."
+    events: list[WebhookEventType]
+    "The event types to send; at least one."
+    description: Optional[str] = None
+    "What it is for: at most 200 characters."
+
+
 class DeleteApiKeyInput(BaseModel):
     """The key to delete."""
 
     id: str
     "The key's global id."
+
+
+class DeleteWebhookInput(BaseModel):
+    """The webhook to delete."""
+
+    id: str
+    "The webhook's global id."
 
 
 class IamRuleInput(BaseModel):
@@ -84,6 +108,13 @@ class RenameApiKeyInput(BaseModel):
     "The key's global id."
     name: str
     "The key's name: 1 to 64 characters after trimming, no control characters."
+
+
+class ResendWebhookDeliveryInput(BaseModel):
+    """The delivery to send again."""
+
+    id: str
+    "The delivery's global id."
 
 
 class RollApiKeyInput(BaseModel):
@@ -139,6 +170,25 @@ class UpdateApiKeyLimitsInput(BaseModel):
         serialization_alias="recurringLimit", default=None
     )
     "A limit per recurring window; windows start when it is set. Re-sending the current one changes nothing."
+    alert_thresholds: Optional[list[int]] = Field(
+        serialization_alias="alertThresholds", default=None
+    )
+    "Percentages of each limit (all-time and every recurring window) at which KEY_USAGE_THRESHOLD fires: 1 to 100, at most 5, no repeats. Null: back to the default [80]; an empty list: no threshold alerts."
+
+
+class UpdateWebhookInput(BaseModel):
+    """A field left out stays as it is."""
+
+    id: str
+    "The webhook's global id."
+    url: Optional[str] = None
+    "The new URL."
+    events: Optional[list[WebhookEventType]] = None
+    "The new event types; at least one."
+    enabled: Optional[bool] = None
+    "False stops every delivery to it."
+    description: Optional[str] = None
+    "The new description; null removes it."
 
 
 class WindowInput(BaseModel):

@@ -25,8 +25,8 @@ class Node(BaseModel):
 
 class NodeNodeNode(BaseModel):
     id: str
-    typename__: Literal["AuditEvent", "IamRule", "Node", "UsageRecord"] = Field(
-        alias="__typename"
+    typename__: Literal["AuditEvent", "IamRule", "Node", "UsageRecord", "Webhook"] = (
+        Field(alias="__typename")
     )
 
 
