@@ -25,7 +25,7 @@ from tests.support.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("KEYPLANE_TEST_DATABASE_URL")
 TABLES = (
-    "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
+    "audit_events", "changes", "holds", "usage_rollups", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
     "organizations", "catalog_offers",
 )
 

@@ -1,7 +1,7 @@
 """Recording what requests cost, and reading it back.
 
 A batch of events is one transaction: the usage log rows, the keys' all-time usage, the
-current windows' usage and the settled holds change together or not at all. Sums are
+current windows' usage, the hourly rollups and the settled holds change together or not at all. Sums are
 integer nano-dollars updated in SQL (``usage = usage + ?``), so concurrent writers on any
 number of instances lose nothing.
 """
@@ -15,10 +15,11 @@ from tortoise.transactions import in_transaction
 
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
+from app.domain.rollups import covering_hours, sums_by_hour
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, keystate, sql
+from app.store import changes, keystate, rollups, sql
 
 _CHUNK = 400  # rows per multi-row INSERT: 8 parameters each stays far below every backend's limit
 
@@ -99,7 +100,11 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             overflowed = _overflowing(events, fresh, inserted, usage_before)
             await _unrecord(tx, overflowed)
             inserted -= overflowed
-            counters_after = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
+            recorded = [events[fresh[pair]] for pair in sorted(inserted)]
+            counters_after = await _apply_totals(tx, recorded, now_us)
+            await rollups.add(tx, sums_by_hour(
+                (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
+            ))
         changes.counted_locally(counters_after)
     for pair, index in fresh.items():
         if pair in overflowed:
@@ -255,8 +260,8 @@ class UsageSummary:
 
 
 def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[int, int]:
-    """[from, to) with the defaults applied, or a VALIDATION refusal (no I/O: the GraphQL layer
-    also runs this before any resolver, see schema/arguments.py)."""
+    """[from, to) with the defaults applied and widened to whole UTC hours, or a VALIDATION refusal
+    (no I/O: the GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
     from app.services.errors import ErrorCode, refuse
 
     given_from = from_us is not None
@@ -270,28 +275,26 @@ def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
         raise refuse(ErrorCode.VALIDATION, "from", f"the range may span at most {MAX_SUMMARY_DAYS} days")
+    from_us, to_us = covering_hours(from_us, to_us)
+    if not representable(to_us):  # the last hour of year 9999
+        raise refuse(ErrorCode.VALIDATION, "to", RANGE_MESSAGE)
     return from_us, to_us
 
 
 async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
-    """Spend of a key over [from, to) by source and by UTC day.
+    """Spend of a key over [from, to) by source and by UTC day, read from the hourly rollups only
+    (its cost does not depend on the number of records, nor on their retention).
 
     Default: the 30 UTC days ending with today, today included whole (so what was recorded a
-    moment ago is in it); a ``to`` that is given is exclusive.
+    moment ago is in it); a ``to`` that is given is exclusive. A range that is not aligned to hours
+    is widened to the hours it overlaps, and the summary says so in its ``from_us``/``to_us``.
     """
     from_us, to_us = summary_range(now_us, from_us, to_us)
-    rows = await sql.fetch(
-        sql.client(),
-        # the day length is written into the statement: PostgreSQL does not see "occurred_at / $1" in the
-        # select list and "occurred_at / $5" in GROUP BY as the same expression
-        f"SELECT occurred_at / {DAY_US} AS day, source, SUM(cost) AS amount, COUNT(*) AS requests FROM usage_records"
-        f" WHERE key_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY occurred_at / {DAY_US}, source",
-        [key_id, from_us, to_us],
-    )
+    rows = await rollups.by_day_and_source(sql.client(), key_id, from_us, to_us, DAY_US)
     by_source: dict[str, tuple[int, int]] = {}
     per_day: dict[int, tuple[int, int]] = {}
     for row in rows:
-        amount, count, day = int(row["amount"]), int(row["requests"]), int(row["day"])
+        amount, count, day = row["amount"], row["requests"], row["day"]
         a, c = by_source.get(row["source"], (0, 0))
         by_source[row["source"]] = (a + amount, c + count)
         a, c = per_day.get(day, (0, 0))

@@ -12,7 +12,7 @@ from schema.build import schema
 
 SDL = schema._schema
 # tokens are left out: the attacker's own token records its (legitimate) last use
-TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds",
+TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "usage_rollups", "holds",
           "audit_events")
 
 
