@@ -18,6 +18,7 @@ from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
 from app.dataplane.cache import KeyCache
 from app.dataplane.http import DataPlane
+from app.domain import retention
 from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
@@ -25,7 +26,7 @@ from app.logs import AccessLog
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
-from app.store import audit, changes, keystate, sql
+from app.store import audit, changes, keystate, sql, usage_records
 
 log = logging.getLogger("keyplane")
 PURGE_EVERY_US = 60 * 1_000_000
@@ -63,8 +64,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
-        change-feed rows older than an hour (every instance has long applied them) and audit events
-        past their retention (in bounded batches)."""
+        change-feed rows older than an hour (every instance has long applied them), and audit events
+        and raw usage records past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
         now_us = to_micros(clock.now())
         last = last_purge_us[0]
@@ -74,6 +75,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await feed_module.prune(now_us)
             if settings.audit_retention_days > 0:
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
+            usage_cutoff = retention.prune_before(now_us, settings.usage_retention_days)
+            if usage_cutoff is not None:
+                await usage_records.prune(sql.client(), usage_cutoff)
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
+from app.domain.retention import too_old, too_old_message
 from app.domain.rollups import covering_hours, sums_by_hour
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
@@ -42,11 +43,12 @@ async def _existing_keys(key_ids: list[int]) -> dict[int, int]:
     return {row["id"]: row["created_at"] for row in rows}
 
 
-async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
-    """Record a batch atomically; returns one result per event, in order."""
+async def record_events(clock, events: list[UsageEvent], retention_days: int = 0) -> list[EventResult]:
+    """Record a batch atomically; returns one result per event, in order. ``retention_days``: how long
+    records are kept (0: forever); an event dated before that, less a margin, is refused as too old."""
     for attempt in range(3):
         try:
-            return await _record_once(clock, events)
+            return await _record_once(clock, events, retention_days)
         except IntegrityError:
             # a key was deleted between our look-up and the insert: look again
             if attempt == 2:
@@ -54,7 +56,7 @@ async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
     raise AssertionError("unreachable")
 
 
-async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
+async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> list[EventResult]:
     now_us = to_micros(clock.now())
     known = await _existing_keys(sorted({e.key_id for e in events}))
     results: list[EventResult | None] = [None] * len(events)
@@ -64,6 +66,8 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
         elif event.occurred_at is not None and not occurred_at_allowed(event.occurred_at, known[event.key_id], now_us):
             results[index] = EventResult(event.request_id, False, "VALIDATION", OCCURRED_AT_MESSAGE)
+        elif event.occurred_at is not None and too_old(event.occurred_at, now_us, retention_days):
+            results[index] = EventResult(event.request_id, False, "VALIDATION", too_old_message(retention_days))
         elif (event.key_id, event.request_id) in fresh:
             results[index] = EventResult(event.request_id, False)
         else:
