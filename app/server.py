@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from app import db, graphiql, web
+from app import db, export, graphiql, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
             Route("/v1/catalog", gateway_catalog.endpoint(dataplane), methods=["GET"]),
             Route("/v1/ext_authz/{path:path}", ext_authz.endpoint(dataplane), methods=ext_authz.METHODS),
+            Route("/v1/export/usage", export.endpoint(token_cache), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed, settings.metrics_token), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -23,3 +23,21 @@ async def prune(conn, older_than_us: int, batch: int = PRUNE_BATCH, max_batches:
         if count < batch:
             break
     return deleted
+
+
+async def in_time_order(conn, key_id: int, from_us: int, to_us: int, after: tuple[int, int] | None,
+                        limit: int) -> list[dict]:
+    """Up to ``limit`` records of a key with from ≤ occurred_at < to, oldest first (then by arrival),
+    after the position ``(occurred_at, id)`` of the last one already read: keyset pagination on the
+    (key_id, occurred_at, id) index, so each batch costs the same however far the export got."""
+    params: list = [key_id, from_us, to_us]
+    where = "key_id = ? AND occurred_at >= ? AND occurred_at < ?"
+    if after is not None:
+        where += " AND (occurred_at > ? OR (occurred_at = ? AND id > ?))"
+        params += [after[0], after[0], after[1]]
+    return await sql.fetch(
+        conn,
+        "SELECT id, request_id, occurred_at, model, provider, cost, source FROM usage_records"
+        f" WHERE {where} ORDER BY occurred_at, id LIMIT ?",
+        [*params, limit],
+    )
