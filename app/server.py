@@ -26,7 +26,7 @@ from app.logs import AccessLog
 from app.metrics import Metrics, endpoint as metrics_endpoint
 from app.services import catalog
 from app.settings import Settings
-from app.store import audit, changes, keystate, sql, usage_records
+from app.store import audit, changes, keystate, partitions, sql, usage_records
 
 log = logging.getLogger("keyplane")
 PURGE_EVERY_US = 60 * 1_000_000
@@ -75,9 +75,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             await feed_module.prune(now_us)
             if settings.audit_retention_days > 0:
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
+            await partitions.ensure_ahead(now_us)  # PostgreSQL: months to come get their partitions early
             usage_cutoff = retention.prune_before(now_us, settings.usage_retention_days)
             if usage_cutoff is not None:
-                await usage_records.prune(sql.client(), usage_cutoff)
+                await partitions.drop_expired(usage_cutoff)  # PostgreSQL: whole months past the retention
+                await usage_records.prune(sql.client(), usage_cutoff)  # then what is left, row by row
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)

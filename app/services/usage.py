@@ -20,9 +20,9 @@ from app.domain.rollups import covering_hours, sums_by_hour
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, keystate, rollups, sql
+from app.store import changes, keystate, partitions, rollups, sql, usage_records
 
-_CHUNK = 400  # rows per multi-row INSERT: 8 parameters each stays far below every backend's limit
+_CHUNK = 400  # request ids per DELETE … IN (…) of settled holds
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
         try:
             return await _record_once(clock, events, retention_days)
         except IntegrityError:
-            # a key was deleted between our look-up and the insert: look again
+            # a key was deleted between our look-up and the insert: look again; or (PostgreSQL) an
+            # event fell in a month that had no partition yet (now created): write again
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -75,40 +76,13 @@ async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> 
     inserted: set[tuple[int, str]] = set()
     overflowed: set[tuple[int, str]] = set()
     if fresh:
-        async with in_transaction() as tx:
-            # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
-            # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
-            # transaction takes the write lock at its first statement
-            usage_before: dict[int, int] = {}
-            for key_id in sorted({key_id for key_id, _ in fresh}):
-                row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
-                if row is not None:
-                    usage_before[key_id] = row["usage"]
-            # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
-            pending = [events[fresh[pair]] for pair in sorted(fresh)]
-            for start in range(0, len(pending), _CHUNK):
-                chunk = pending[start:start + _CHUNK]
-                rows = await sql.fetch(
-                    tx,
-                    "INSERT INTO usage_records (key_id, request_id, occurred_at, recorded_at, model, provider, cost, source)"
-                    f" VALUES {', '.join('(?, ?, ?, ?, ?, ?, ?, ?)' for _ in chunk)}"
-                    " ON CONFLICT (key_id, request_id) DO NOTHING RETURNING key_id, request_id",
-                    [
-                        value
-                        for e in chunk
-                        for value in (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us,
-                                      now_us, e.model, e.provider, e.cost, e.source.value)
-                    ],
-                )
-                inserted.update((row["key_id"], row["request_id"]) for row in rows)
-            overflowed = _overflowing(events, fresh, inserted, usage_before)
-            await _unrecord(tx, overflowed)
-            inserted -= overflowed
-            recorded = [events[fresh[pair]] for pair in sorted(inserted)]
-            counters_after = await _apply_totals(tx, recorded, now_us)
-            await rollups.add(tx, sums_by_hour(
-                (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
-            ))
+        try:
+            counters_after, inserted, overflowed = await _write(events, fresh, now_us)
+        except IntegrityError as exc:
+            if partitions.missing_partition(exc):
+                dated = [events[i].occurred_at if events[i].occurred_at is not None else now_us for i in fresh.values()]
+                await partitions.cover(min(dated), max(dated))
+            raise
         changes.counted_locally(counters_after)
     for pair, index in fresh.items():
         if pair in overflowed:
@@ -119,6 +93,34 @@ async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> 
         else:
             results[index] = EventResult(events[index].request_id, pair in inserted)
     return results  # type: ignore[return-value]
+
+
+async def _write(events: list[UsageEvent], fresh: dict, now_us: int) -> tuple[list, set, set]:
+    """The batch's one transaction: records, totals, windows, holds, rollups. Returns the counters it
+    left, the (key, request id) pairs recorded and those refused for LIMIT_OVERFLOW."""
+    async with in_transaction() as tx:
+        # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
+        # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
+        # transaction takes the write lock at its first statement
+        usage_before: dict[int, int] = {}
+        for key_id in sorted({key_id for key_id, _ in fresh}):
+            row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
+            if row is not None:
+                usage_before[key_id] = row["usage"]
+        # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
+        pending = [events[fresh[pair]] for pair in sorted(fresh)]
+        inserted = await usage_records.insert_new(tx, [
+            (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us, now_us, e.model,
+             e.provider, e.cost, e.source.value) for e in pending])
+        overflowed = _overflowing(events, fresh, inserted, usage_before)
+        await usage_records.delete(tx, overflowed)
+        inserted -= overflowed
+        recorded = [events[fresh[pair]] for pair in sorted(inserted)]
+        counters_after = await _apply_totals(tx, recorded, now_us)
+        await rollups.add(tx, sums_by_hour(
+            (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
+        ))
+    return counters_after, inserted, overflowed
 
 
 def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_before: dict[int, int]) -> set:
@@ -135,12 +137,6 @@ def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_bef
         else:
             usage[key_id] = usage.get(key_id, 0) + cost
     return over
-
-
-async def _unrecord(tx, pairs: set) -> None:
-    """Take back the usage rows of events refused after their insert (rare: only at the usage ceiling)."""
-    for key_id, request_id in sorted(pairs):
-        await sql.execute(tx, "DELETE FROM usage_records WHERE key_id = ? AND request_id = ?", [key_id, request_id])
 
 
 async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> list[keystate.CountersAfter]:
