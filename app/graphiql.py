@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
+
+from app.http_errors import error_response, graphql_error_response
 
 ROOT = Path(__file__).resolve().parent / "graphiql_static"
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
@@ -26,7 +28,7 @@ _HEADERS = {
 
 def page(settings) -> Response:
     if not settings.graphiql:
-        return JSONResponse({"errors": [{"message": "GraphiQL is turned off"}]}, status_code=404)
+        return graphql_error_response(404, "NOT_FOUND", "GraphiQL is turned off")
     return FileResponse(ROOT / "index.html", media_type=_TYPES[".html"], headers={**_HEADERS, "Cache-Control": "no-cache"})
 
 
@@ -35,5 +37,5 @@ async def asset(request: Request) -> Response:
     settings = request.app.state.settings
     target = (ROOT / request.path_params["path"]).resolve()
     if not settings.graphiql or ROOT not in target.parents or not target.is_file() or target.suffix not in _TYPES:
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, status_code=404)
+        return error_response(404, "NOT_FOUND", "not found")
     return FileResponse(target, media_type=_TYPES[target.suffix], headers={**_HEADERS, "Cache-Control": "public, max-age=3600"})

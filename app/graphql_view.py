@@ -18,18 +18,11 @@ from strawberry.types.graphql import OperationType
 from app import graphiql
 from app.graphql_request import (HttpError, RequestError, check_operation, mutation_over_get, read_params,
                                  response_media_type, status_for)
+from app.http_errors import graphql_error_body, graphql_error_response
 from app.persisted_queries import PersistedQueries
 from app.services import orgs
 from app.services.callers import Tenant
 from schema.context import Context
-
-
-def unauthenticated(message: str, status: int = 401, code: str = "UNAUTHENTICATED") -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
-    )
 
 
 def wants_graphiql(request: Request) -> bool:
@@ -44,10 +37,6 @@ def wants_graphiql(request: Request) -> bool:
 class GraphQLResponse(JSONResponse):
     def __init__(self, content: dict, status_code: int, media_type: str, headers: dict | None = None) -> None:
         super().__init__(content, status_code=status_code, headers=headers, media_type=f"{media_type}; charset=utf-8")
-
-
-def _errors(code: str, message: str) -> dict:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
 def _is_request_error(result) -> bool:
@@ -65,7 +54,7 @@ class KeyplaneGraphQL:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
-            await JSONResponse({"errors": [{"message": "not supported"}]}, status_code=400)(scope, receive, send)
+            await graphql_error_response(400, "BAD_REQUEST", "only HTTP requests are served here")(scope, receive, send)
             return
         request = Request(scope, receive)
         if wants_graphiql(request):
@@ -76,9 +65,9 @@ class KeyplaneGraphQL:
     async def answer(self, request: Request) -> Response:
         caller = await self.tokens.caller(request.headers.get("authorization"))
         if caller is None:
-            return unauthenticated("a valid management token is required: Authorization: Bearer kpm_…")
+            return graphql_error_response(401, "UNAUTHENTICATED", "a valid management token is required: Authorization: Bearer kpm_…")
         if not isinstance(caller, Tenant):
-            return unauthenticated("gateway tokens may only use the data plane (/v1)", status=403, code="FORBIDDEN")
+            return graphql_error_response(403, "FORBIDDEN", "gateway tokens may only use the data plane (/v1)")
         media_type = response_media_type(request.headers.get("accept"))
         method = "GET" if request.method == "HEAD" else request.method  # Starlette routes HEAD with GET
         try:
@@ -92,9 +81,9 @@ class KeyplaneGraphQL:
             check_operation(query, params.operation_name, method)
             return await self.execute(request, method, caller, query, params, media_type)
         except HttpError as exc:
-            return GraphQLResponse(_errors(exc.code, exc.message), exc.status, media_type, exc.headers)
+            return GraphQLResponse(graphql_error_body(exc.code, exc.message), exc.status, media_type, exc.headers)
         except RequestError as exc:
-            return GraphQLResponse(_errors(exc.code, exc.message), status_for(media_type, request_error=True), media_type)
+            return GraphQLResponse(graphql_error_body(exc.code, exc.message), status_for(media_type, request_error=True), media_type)
 
     async def execute(self, request: Request, method: str, tenant: Tenant, query: str, params, media_type: str) -> Response:
         response = Response()

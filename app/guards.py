@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.dataplane.errors import database_unavailable
+from app.http_errors import error_for_path
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("keyplane.guards")
-
-
-def _error(path: str, status: int, code: str, message: str) -> JSONResponse:
-    if path.startswith("/graphql"):
-        return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class TooLarge(Exception):
@@ -48,10 +42,10 @@ class RequestGuards:
         if declared is not None:
             try:
                 if int(declared) > self.max_body:
-                    await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
+                    await error_for_path(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
                     return
             except ValueError:
-                await _error(path, 400, "BAD_REQUEST", "invalid Content-Length")(scope, receive, send)
+                await error_for_path(path, 400, "BAD_REQUEST", "invalid Content-Length")(scope, receive, send)
                 return
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self._call_masked(scope, receive, send, path)
@@ -59,7 +53,7 @@ class RequestGuards:
         try:
             body = await self._read(receive)
         except TooLarge:
-            await _error(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
+            await error_for_path(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
             return
         except ClientGone:
             return
@@ -107,11 +101,11 @@ class RequestGuards:
                 log.warning("database unavailable on %s: %s", path, type(exc).__name__)
                 if started:
                     raise
-                await _error(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
+                await error_for_path(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
                 return
             # a bug: the traceback goes to the log, the client learns nothing about it
             log.error("unhandled error on %s: %s", path, type(exc).__name__, exc_info=exc)
             if started:
                 raise
-            await _error(path, 500, "INTERNAL", "internal error")(scope, receive, send)
+            await error_for_path(path, 500, "INTERNAL", "internal error")(scope, receive, send)
 

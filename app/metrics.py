@@ -10,7 +10,9 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+
+from app.http_errors import error_response
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -73,8 +75,7 @@ def endpoint(metrics: Metrics, cache, feed, token: str | None = None):
 
     async def render(request: Request) -> Response:
         if not authorized(token, request.headers.get("authorization")):
-            return JSONResponse({"error": {"code": "UNAUTHENTICATED", "message": "/metrics needs its bearer token"}},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return error_response(401, "UNAUTHENTICATED", "/metrics needs its bearer token")
         # cache counters are plain ints on the hot path; fold them in when scraped
         metrics.cache_lookups.labels("hit").inc(cache.hits - last["hits"])
         metrics.cache_lookups.labels("miss").inc(cache.misses - last["misses"])

@@ -67,7 +67,6 @@ class ApiKey(Model):
     recurring_unit = fields.CharField(max_length=8, null=True)
     recurring_anchor = fields.BigIntField(null=True)
     usage = fields.BigIntField(default=0)
-    version = fields.BigIntField(default=1)
     previous_key_hash = fields.CharField(max_length=64, null=True, unique=True)
     previous_key_expires_at = fields.BigIntField(null=True)
 

@@ -6,13 +6,14 @@ import contextlib
 import logging
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from app import db, export, graphiql, web
+from app import db, export, graphiql, http_errors, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/ui/{path:path}", web.static, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_errors.router_error},
         middleware=[Middleware(AccessLog), *cors(settings), Middleware(RequestGuards)],
     )
     app.state.settings = settings

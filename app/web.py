@@ -8,7 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
+
+from app.http_errors import error_response
 
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 GRAPHQL_ROOT = Path(__file__).resolve().parent.parent / "graphql"
@@ -51,7 +53,7 @@ async def document(request: Request) -> Response:
     name = request.path_params["name"]
     text = assembled_document(name) if _NAME.match(name) else None
     if text is None:
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "no such document"}}, status_code=404)
+        return error_response(404, "NOT_FOUND", "no such document")
     return PlainTextResponse(text, headers={"Cache-Control": "no-cache"})
 
 
@@ -59,7 +61,7 @@ async def static(request: Request) -> Response:
     """index.html at "/", other files by name; nothing outside app/web/."""
     target = _served_file(request.path_params.get("path") or "index.html")
     if target is None:
-        return JSONResponse({"error": {"code": "NOT_FOUND", "message": "not found"}}, status_code=404)
+        return error_response(404, "NOT_FOUND", "not found")
     return FileResponse(target, media_type=_TYPES[target.suffix], headers=_SECURITY_HEADERS)
 
 

@@ -45,7 +45,7 @@ def build_schema(introspection: bool = True) -> strawberry.Schema:
         types=[ApiKey, Project, Organization],
         extensions=extensions,
         config=StrawberryConfig(
-            disable_field_suggestions=True, relay_max_results=100, scalar_map={Money: MONEY_SCALAR}
+            disable_field_suggestions=True, scalar_map={Money: MONEY_SCALAR}
         ),
     )
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from app import models
+from app.domain import decision, quota
 from app.domain import iam as iam_domain
 from app.domain import ids
 from app.domain.catalog import Offer
@@ -213,7 +214,7 @@ class ApiKey(Node):
             resets_at=from_micros(bounds.end_us),
             usage=Money(format_nanos(used)),
             limit=Money(format_nanos(limit)),
-            remaining=Money(format_nanos(max(0, limit - used))),
+            remaining=Money(format_nanos(decision.remaining(limit, used))),
         )
 
     @strawberry.field(description="The key's IAM rules, in the order they were set; empty: everything is allowed.")
@@ -295,7 +296,7 @@ class Project(Node):
             created_at=from_micros(row.created_at),
             key_count=row.key_count,
             key_limit=limit,
-            can_create_key=limit is None or row.key_count < limit,
+            can_create_key=quota.can_create(row.key_count, limit),
             row=row,
         )
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.domain import iam
+from app.domain import iam, windows
 from app.domain.decision import Counters, KeySnapshot
-from app.domain.windows import Window, WindowUnit
+from app.domain.windows import Window
 from app.services import periods
 from app.store import changes, keystate, sql
 
@@ -126,9 +126,7 @@ class KeyCache:
     @staticmethod
     async def entry_from_row(conn, row: dict, now_us: int) -> Entry:
         snapshot = await keystate.snapshot_of(row)
-        window = None
-        if row["recurring_amount"] is not None:
-            window = Window(row["recurring_value"], WindowUnit(row["recurring_unit"]))
+        window = windows.stored_window(row["recurring_amount"], row["recurring_value"], row["recurring_unit"])
         counters_start = keystate.window_start_of(row, now_us)
         held = await sql.fetch(
             conn,
@@ -248,3 +246,7 @@ class KeyCache:
 
     def __len__(self) -> int:
         return len(self._by_hash)
+
+    def __contains__(self, key_hash: str) -> bool:
+        """Whether the key with that hash is cached (the next check of it needs no database)."""
+        return key_hash in self._by_hash

@@ -20,7 +20,7 @@ from app.dataplane.parsing import MAX_KEY_LENGTH, MAX_MODEL_LENGTH, AuthorizeBod
 from app.dataplane.resets import window_resets_at
 from app.domain import decision, ids
 from app.domain.timeconv import to_micros
-from app.domain.usage import has_control_characters
+from app.domain.text import has_control_characters
 from app.services.callers import Gateway
 
 GATEWAY_TOKEN_HEADER = "x-keyplane-gateway-token"

@@ -13,6 +13,7 @@ from app.dataplane.parsing import BadRequest, parse_authorize, parse_usage
 from app.domain.decision import PERIOD_USAGE_EXCEEDED
 from app.domain.timeconv import to_micros
 from app.domain.usage import EventError
+from app.http_errors import error_response
 from app.services import usage as usage_service
 from app.services.callers import Gateway
 
@@ -23,10 +24,6 @@ async def body_of(request: Request) -> bytes:
     """The body the request guards already read (app/guards.py), else read it now."""
     body = request.scope.get("keyplane.body")
     return body if body is not None else await request.body()
-
-
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class DataPlane:
@@ -46,9 +43,9 @@ class DataPlane:
     async def _gateway(self, request: Request) -> JSONResponse | None:
         caller = await self.tokens.caller(request.headers.get("authorization"))
         if caller is None:
-            return error(401, "UNAUTHENTICATED", "a valid gateway token is required: Authorization: Bearer kpg_…")
+            return error_response(401, "UNAUTHENTICATED", "a valid gateway token is required: Authorization: Bearer kpg_…")
         if not isinstance(caller, Gateway):
-            return error(403, "FORBIDDEN", "management tokens may not use the data plane: use a gateway token")
+            return error_response(403, "FORBIDDEN", "management tokens may not use the data plane: use a gateway token")
         return None
 
     async def authorize(self, request: Request) -> JSONResponse:
@@ -59,7 +56,7 @@ class DataPlane:
             try:
                 body = parse_authorize(await body_of(request))
             except BadRequest as exc:
-                return error(exc.status, exc.code, exc.message)
+                return error_response(exc.status, exc.code, exc.message)
             answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds,
                                                        self.hold_writes)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
@@ -80,14 +77,14 @@ class DataPlane:
         if refused is not None:
             return refused
         try:
-            parsed = parse_usage(await body_of(request))
+            events = parse_usage(await body_of(request))
         except BadRequest as exc:
             self.metrics.child(self.metrics.usage_events, "bad_request").inc()
-            return error(exc.status, exc.code, exc.message)
-        valid = [e for e in parsed.events if not isinstance(e, EventError)]
+            return error_response(exc.status, exc.code, exc.message)
+        valid = [e for e in events if not isinstance(e, EventError)]
         recorded = iter(await self.usage_writes.submit(valid) if valid else [])
         results = []
-        for event in parsed.events:
+        for event in events:
             if isinstance(event, EventError):
                 results.append({"requestId": event.request_id, "recorded": False,
                                 "error": {"code": event.code, "message": event.message}})

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from app import jsonbody
 from app.domain import money
-from app.domain.usage import (MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, has_control_characters,
-                              parse_event)
+from app.domain.text import has_control_characters
+from app.domain.usage import MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, parse_event
 
 MAX_MODEL_LENGTH = 200
 MAX_KEY_LENGTH = 200
@@ -74,13 +74,7 @@ def parse_authorize(body: bytes) -> AuthorizeBody:
     return AuthorizeBody(key, model, provider, estimate, request_id)
 
 
-@dataclass(frozen=True)
-class UsageBody:
-    events: list[UsageEvent | EventError]
-    batch: bool
-
-
-def parse_usage(body: bytes) -> UsageBody:
+def parse_usage(body: bytes) -> list[UsageEvent | EventError]:
     """A single event or {"events": [...]}; a malformed event refuses the whole body (nothing recorded),
     an event for an unknown key id or with an ``occurredAt`` out of range is kept as that event's own error."""
     data = json_object(body)
@@ -100,4 +94,4 @@ def parse_usage(body: bytes) -> UsageBody:
             if exc.code not in PER_EVENT_CODES:
                 raise BadRequest(f"events[{index}]: {exc.message}" if batch else exc.message) from None
             events.append(exc)
-    return UsageBody(events, batch)
+    return events

@@ -11,32 +11,22 @@ Everything here is pure except load_default_catalog(), which reads the file ship
 """
 from __future__ import annotations
 
-import decimal
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-NANOS_PER_DOLLAR = 10**9
+from app.domain import money
+from app.domain.text import has_control_characters
+
 MAX_ID_LENGTH = 200
-MAX_PRICE_PER_MILLION = 1_000_000  # dollars; anything above is a typo, not a price
-MAX_PRICE_NANOS = MAX_PRICE_PER_MILLION * NANOS_PER_DOLLAR
 
 FREE = "FREE"
 PAID = "PAID"
 
 _DEFAULT_CATALOG_PATH = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 
-# Plain decimals only: optional '-', ASCII digits, optional fraction. The '-' is accepted by the
-# syntax so that "-1" gets the precise "must not be negative" message rather than a format one.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_NANO = Decimal("1E-9")
-
-# Unicode categories refused in ids: controls, format chars (zero-width etc.), surrogates, separators.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
 
 
 @dataclass(frozen=True)
@@ -103,9 +93,6 @@ class Catalog:
         """Sorted distinct provider ids."""
         return list(self._providers)
 
-    def has_provider(self, provider: str) -> bool:
-        return provider in self._providers
-
     def has_model_prefix(self, prefix: str) -> bool:
         """Whether some model id starts with prefix (validates wildcard rule values like "openai/*")."""
         return any(m.startswith(prefix) for m in self._models)
@@ -115,45 +102,14 @@ class CatalogError(ValueError):
     """A refused catalog file; the message names the offending place, e.g. "models[3].id: must not be empty"."""
 
 
-# --- decimal helpers (private: money.py is owned elsewhere, and catalog prices have their own bounds) ---
-
-
-def _context() -> decimal.Context:
-    """A local context so results never depend on the thread's global decimal context."""
-    return decimal.Context(
-        prec=60,
-        rounding=decimal.ROUND_HALF_EVEN,
-        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
-    )
+# --- prices: the grammar and bounds live in money.parse_price ---
 
 
 def _parse_price(raw: Any, where: str) -> int:
-    """A price per million tokens as nanos. Accepts decimal strings and ints; floats are inexact, bools are not numbers."""
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise CatalogError(f"{where}: must be a decimal string such as \"2.5\"")
-    if isinstance(raw, int):
-        value = Decimal(raw)
-    else:
-        if not _PLAIN_DECIMAL.fullmatch(raw):
-            raise CatalogError(f"{where}: must be a plain decimal string such as \"2.5\", got {raw!r}")
-        value = Decimal(raw)  # exact, whatever the context
-    if value < 0:
-        raise CatalogError(f"{where}: must not be negative")
-    if value > MAX_PRICE_PER_MILLION:
-        raise CatalogError(f"{where}: must be at most {MAX_PRICE_PER_MILLION}")
-    ctx = _context()
-    quantized = value.quantize(_NANO, context=ctx)
-    if quantized != value:  # trailing zeros beyond 9 places compare equal and pass
-        raise CatalogError(f"{where}: must have at most 9 decimal places")
-    return int(quantized.scaleb(9, context=ctx))
-
-
-def _format_nanos(nanos: int) -> str:
-    """Nanos as a plain decimal string without trailing zeros: 2_500_000_000 -> "2.5", 0 -> "0"."""
-    whole, frac = divmod(nanos, NANOS_PER_DOLLAR)  # prices are never negative
-    if frac == 0:
-        return str(whole)
-    return f"{whole}.{frac:09d}".rstrip("0")
+    try:
+        return money.parse_price(raw)
+    except money.MoneyError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
 
 
 # --- parsing ---
@@ -167,9 +123,8 @@ def _check_id(raw: Any, where: str) -> str:
         raise CatalogError(f"{where}: must not be empty")
     if len(raw) > MAX_ID_LENGTH:
         raise CatalogError(f"{where}: must be at most {MAX_ID_LENGTH} characters")
-    for ch in raw:
-        if ch.isspace() or unicodedata.category(ch) in _REFUSED_CATEGORIES:
-            raise CatalogError(f"{where}: must not contain whitespace or control characters")
+    if has_control_characters(raw) or any(ch.isspace() or unicodedata.category(ch) == "Zs" for ch in raw):
+        raise CatalogError(f"{where}: must not contain whitespace or control characters")
     return raw
 
 
@@ -241,8 +196,8 @@ def catalog_to_json(catalog: Catalog) -> dict:
                 "offers": [
                     {
                         "provider": o.provider,
-                        "inputPricePerMillion": _format_nanos(o.input_nanos),
-                        "outputPricePerMillion": _format_nanos(o.output_nanos),
+                        "inputPricePerMillion": money.format_nanos(o.input_nanos),
+                        "outputPricePerMillion": money.format_nanos(o.output_nanos),
                     }
                     for o in catalog.offers_of(model)
                 ],

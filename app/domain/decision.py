@@ -80,6 +80,11 @@ def within_limit(used: int, held: int, estimate: int | None, limit: int) -> bool
     return estimate is None or committed + estimate <= limit
 
 
+def remaining(limit: int, used: int) -> int:
+    """What is left of a limit, never below zero (usage may pass a limit: costs are reported after the fact)."""
+    return max(0, limit - used)
+
+
 def _refusal(what: str, limit: int, used: int, held: int, estimate: int | None, remedy: str) -> str:
     spent = f"used {format_nanos(used)}" + (f", held for requests in flight {format_nanos(held)}" if held else "")
     if used + held >= limit:

@@ -22,6 +22,10 @@ _NANO = Decimal("1E-9")
 # Plain decimals only: optional '-', ASCII digits, at most one '.', at least one digit.
 # Refuses what Decimal() would otherwise accept: exponents, NaN/Infinity, '+', '_', non-ASCII digits.
 _PLAIN_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# A file's prices are written once and read by people and tools: canonical decimals only (no
+# spaces, no bare dot). The '-' is accepted so that "-1" gets "must not be negative".
+_CANONICAL_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+MAX_PRICE_PER_MILLION = 1_000_000  # dollars; anything above is a typo, not a price
 
 
 class MoneyError(ValueError):
@@ -89,6 +93,25 @@ def parse_cost(raw: str | int | Decimal) -> int:
     _check_range(value)
     ctx = _context()
     return _nanos(value.quantize(_NANO, rounding=decimal.ROUND_HALF_EVEN, context=ctx), ctx)
+
+
+def parse_price(raw: str | int) -> int:
+    """A list price per million tokens (the catalog file's) in nanos: a canonical decimal string or
+    an int, at most 9 decimal places (refused, not rounded: a price is what the operator wrote)."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise MoneyError('must be a decimal string such as "2.5"')
+    if isinstance(raw, str) and not _CANONICAL_DECIMAL.fullmatch(raw):
+        raise MoneyError(f'must be a plain decimal string such as "2.5", got {raw!r}')
+    value = Decimal(raw)  # exact, whatever the context
+    if value < 0:
+        raise MoneyError("must not be negative")
+    if value > MAX_PRICE_PER_MILLION:
+        raise MoneyError(f"must be at most {MAX_PRICE_PER_MILLION}")
+    ctx = _context()
+    quantized = value.quantize(_NANO, context=ctx)
+    if quantized != value:
+        raise MoneyError("must have at most 9 decimal places")
+    return _nanos(quantized, ctx)
 
 
 def format_nanos(nanos: int) -> str:

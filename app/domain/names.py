@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from app.domain.text import has_control_characters
+
 MAX_NAME_LENGTH = 64
 
 
@@ -18,7 +20,7 @@ def clean_name(raw: str) -> str:
         raise NameError_("must not be empty")
     if len(name) > MAX_NAME_LENGTH:
         raise NameError_(f"must be at most {MAX_NAME_LENGTH} characters")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
+    if has_control_characters(name):
         raise NameError_("must not contain control characters")
     return name
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain import ids, money
+from app.domain.text import has_control_characters
 from app.domain.timeconv import OutOfRange, checked_micros
 
 MAX_EVENTS_PER_BATCH = 1000
@@ -37,12 +37,6 @@ class EventError(ValueError):
         self.code = code
         self.message = message
         self.request_id = request_id
-
-
-def has_control_characters(value: str) -> bool:
-    """Unicode category C (control, format, unassigned...). ``isprintable`` (in C) answers for
-    the usual ASCII text at once; only the rest is looked at character by character."""
-    return not value.isprintable() and any(unicodedata.category(ch).startswith("C") for ch in value)
 
 
 def clean_request_id(raw) -> str:

@@ -59,6 +59,13 @@ def validate_window(value: int, unit: WindowUnit | str) -> Window:
     return Window(int(value), unit)
 
 
+def stored_window(recurring_amount: int | None, recurring_value: int | None, recurring_unit: str | None) -> Window | None:
+    """A key's recurring window from its stored columns (api_keys.recurring_*); None without a recurring limit."""
+    if recurring_amount is None:
+        return None
+    return Window(recurring_value, WindowUnit(recurring_unit))
+
+
 def _utc(moment: datetime) -> datetime:
     """Calendar arithmetic must happen in UTC; naive datetimes are a programming error."""
     if moment.tzinfo is None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app import models
@@ -61,7 +60,6 @@ async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list
         key = await keys.lock_key(tx, tenant, key.id)
         before = keys.audited_fields(key, await pairs_of_key(key.id, tx))
         after = keys.audited_fields(key, as_pairs(rules))
-        await models.ApiKey.filter(id=key.id).using_db(tx).update(version=F("version") + 1)
         await replace_rules(tx, key.id, rules)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import models
@@ -101,7 +101,7 @@ async def lock_key(tx, tenant: Tenant, key_id: int) -> models.ApiKey:
     """Lock the key's row until ``tx`` ends (a row lock on PostgreSQL, the write lock on SQLite: a
     write first, so SQLite never has to upgrade a read) and read it under that lock, so that the
     audit's "before" is exactly what this change replaces, however many writers there are."""
-    locked = await sql.execute(tx, "UPDATE api_keys SET version = version WHERE id = ? AND org_id = ?",
+    locked = await sql.execute(tx, "UPDATE api_keys SET enabled = enabled WHERE id = ? AND org_id = ?",
                                [key_id, tenant.org_id])
     if locked != 1:
         raise not_found("id", "API key")  # deleted meanwhile
@@ -162,7 +162,6 @@ async def create_key(
             created_at=now_us,
             all_time_limit=all_time,
             usage=0,
-            version=1,
             **recurring_columns(recurring, now_us),
         )
         await iam.replace_rules(tx, key.id, rules)
@@ -208,7 +207,7 @@ async def set_enabled(tenant: Tenant, clock, key_id: int | None, enabled: bool, 
     async with in_transaction() as tx:
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key)
-        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates, version=F("version") + 1)
+        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         key.enabled = enabled
         key.expires_at = expires_at if expires_at is not None else key.expires_at
@@ -275,7 +274,7 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
         rolled = await sql.execute(
             tx,
             "UPDATE api_keys SET previous_key_hash = CASE WHEN ? THEN key_hash ELSE NULL END,"
-            " previous_key_expires_at = ?, key_hash = ?, masked_key = ?, version = version + 1"
+            " previous_key_expires_at = ?, key_hash = ?, masked_key = ?"
             " WHERE id = ? AND org_id = ?",
             [grace is not None, previous_until, secrets.hash_secret(secret), secrets.mask_key(secret), key.id,
              tenant.org_id],

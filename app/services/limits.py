@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from app import models
 from app.domain import money, windows
 from app.domain.timeconv import to_micros
+from app.services import periods
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import Problems
@@ -42,9 +42,8 @@ def parse_recurring(amount, value, unit, field: str, problems: Problems) -> Recu
 
 
 def recurring_of(key: models.ApiKey) -> RecurringSpec | None:
-    if key.recurring_amount is None:
-        return None
-    return RecurringSpec(key.recurring_amount, windows.Window(key.recurring_value, windows.WindowUnit(key.recurring_unit)))
+    window = periods.window_of(key)
+    return None if window is None else RecurringSpec(key.recurring_amount, window)
 
 
 def recurring_columns(spec: RecurringSpec | None, anchor_us: int | None) -> dict:
@@ -91,7 +90,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         for column, value in updates.items():
             setattr(key, column, value)
         after = keys.audited_fields(key)
-        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates, version=F("version") + 1)
+        await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
         if "recurring_anchor" in updates and new_recurring is not None:
             # a new window starts now with zero usage, even if an old one started at this instant
             await sql.execute(tx, "DELETE FROM usage_windows WHERE key_id = ? AND window_start >= ?", [key.id, now_us])

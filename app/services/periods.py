@@ -16,9 +16,7 @@ class PeriodBounds:
 
 
 def window_of(key: models.ApiKey) -> windows.Window | None:
-    if key.recurring_amount is None:
-        return None
-    return windows.Window(key.recurring_value, windows.WindowUnit(key.recurring_unit))
+    return windows.stored_window(key.recurring_amount, key.recurring_value, key.recurring_unit)
 
 
 def current_bounds(anchor_us: int, window: windows.Window, now_us: int) -> PeriodBounds:

@@ -17,14 +17,14 @@ from app.store import audit
 MAX_PROJECTS_PER_ORG = 1000
 
 
-async def create_project(tenant: Tenant, clock, name: str, org_id: int | None = None,
-                         actor: Actor | None = None) -> models.Project:
-    """``actor``: who the audit log names (default: the tenant's token; bootstrap passes SYSTEM)."""
+async def create_project(tenant: Tenant, clock, name: str, actor: Actor | None = None) -> models.Project:
+    """A project of the tenant's own organization (there is no other way to name one). ``actor``: who
+    the audit log names (default: the tenant's token; bootstrap passes SYSTEM)."""
     try:
         clean = names.clean_name(name)
     except names.NameError_ as exc:
         raise refuse(ErrorCode.VALIDATION, "name", f"name {exc}") from None
-    owner = tenant.org_id if org_id is None else org_id
+    owner = tenant.org_id
     existing = await models.Project.filter(org_id=owner).values_list("name", flat=True)
     if len(existing) >= MAX_PROJECTS_PER_ORG:
         raise refuse(ErrorCode.VALIDATION, None, f"an organization may have at most {MAX_PROJECTS_PER_ORG} projects")

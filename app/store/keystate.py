@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.domain import windows
 from app.domain.decision import Counters, KeySnapshot, RequestState
 from app.services import iam, periods
 from app.store import sql, usage_records
 
 _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
-    " recurring_anchor, usage, last_used_at, version"
+    " recurring_anchor, usage, last_used_at"
 )
 
 
@@ -73,11 +74,9 @@ def snapshot_from(row: dict, rules: tuple) -> KeySnapshot:
 
 
 def window_start_of(row: dict, now_us: int) -> int | None:
-    if row["recurring_amount"] is None:
+    window = windows.stored_window(row["recurring_amount"], row["recurring_value"], row["recurring_unit"])
+    if window is None:
         return None
-    from app.domain import windows
-
-    window = windows.Window(row["recurring_value"], windows.WindowUnit(row["recurring_unit"]))
     return periods.current_bounds(row["recurring_anchor"], window, now_us).start_us
 
 

@@ -217,6 +217,8 @@ MIGRATIONS += (
         "CREATE INDEX audit_events_project ON audit_events (org_id, project_id, id)",
         "CREATE INDEX audit_events_time ON audit_events (occurred_at)",
     )),
+    # bumped on every change and never read: rows are locked explicitly (services/keys.lock_key)
+    Migration(6, "api_keys.version dropped", ("ALTER TABLE api_keys DROP COLUMN version",)),
 )
 
 # Version 6 is the webhooks' migration (built on another branch): the runner applies whatever
