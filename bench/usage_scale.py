@@ -44,7 +44,7 @@ from tests.support.documents import document  # noqa: E402
 SIZES = (10_000, 1_000_000, 10_000_000)
 DAYS = 20
 DAY_US = 86_400 * 1_000_000
-CHUNK = 200_000
+CHUNK = 50_000
 
 
 @asynccontextmanager
@@ -89,6 +89,11 @@ async def load_records(key_pk: int, count: int, start_us: int) -> None:
         else:
             series = (f"SELECT n FROM (WITH RECURSIVE seq(n) AS (SELECT {offset} UNION ALL SELECT n + 1 FROM seq"
                       f" WHERE n < {offset + n - 1}) SELECT n FROM seq)")
+        if sql.is_postgres(conn):  # the request ids of a partitioned usage log (migration 8)
+            await sql.execute(
+                conn, "INSERT INTO usage_request_ids (key_id, request_id, occurred_at)"
+                f" SELECT ?, 'load-' || n, CAST(? AS BIGINT) + CAST(n AS BIGINT) * {step} FROM ({series}) AS numbers",
+                [key_pk, start_us - DAYS * DAY_US])
         await sql.execute(
             conn,
             "INSERT INTO usage_records (key_id, request_id, occurred_at, recorded_at, model, provider, cost, source)"
@@ -136,7 +141,7 @@ async def time_query(http, management: str, key_id: str, rounds: int) -> float:
 async def measure(url: str, size_of, count: int, rounds: int) -> tuple[float, int, float]:
     """(query ms, database bytes, load seconds) for one key with ``count`` records."""
     clock = FakeClock()
-    settings = Settings(database_url=url, usage_retention_days=0)
+    settings = Settings(database_url=url, usage_retention_days=0, statement_timeout_ms=600_000)  # bulk loads
     await db.open_database(settings, to_micros(clock.now()))
     try:
         app = create_app(settings, clock, manage_database=False)
