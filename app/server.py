@@ -13,12 +13,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
-from app import db, graphiql, http_errors, slowclients, web
+from app import db, export, graphiql, http_errors, slowclients, web
 from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
 from app.dataplane.cache import KeyCache
 from app.dataplane.http import DataPlane
+from app.domain import retention
 from app.domain.timeconv import to_micros
 from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
@@ -28,7 +29,7 @@ from app.services import catalog
 from app.services.deliverer import Deliverer
 from app.services.webhook_targets import Resolver
 from app.settings import Settings
-from app.store import audit, changes, keystate, outbox, sql
+from app.store import audit, changes, keystate, outbox, partitions, sql, usage_records
 from schema.build import build_schema
 
 log = logging.getLogger("keyplane")
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
         change-feed rows older than an hour (every instance has long applied them), and audit events
-        and finished webhook deliveries past their retention (in bounded batches)."""
+        finished webhook deliveries and raw usage records past their retention (in bounded batches)."""
         await key_cache.flush_last_used()
         now_us = to_micros(clock.now())
         last = last_purge_us[0]
@@ -80,6 +81,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
             if settings.webhook_retention_days > 0:
                 await outbox.prune(sql.client(), now_us - settings.webhook_retention_days * DAY_US)
+            await partitions.ensure_ahead(now_us)  # PostgreSQL: months to come get their partitions early
+            usage_cutoff = retention.prune_before(now_us, settings.usage_retention_days)
+            if usage_cutoff is not None:
+                await partitions.drop_expired(usage_cutoff)  # PostgreSQL: whole months past the retention
+                await usage_records.prune(sql.client(), usage_cutoff)  # then what is left, row by row
 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)
@@ -121,6 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
             Route("/v1/catalog", gateway_catalog.endpoint(dataplane), methods=["GET"]),
             Route("/v1/ext_authz/{path:path}", ext_authz.endpoint(dataplane), methods=ext_authz.METHODS),
+            Route("/v1/export/usage", export.endpoint(token_cache), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, key_cache, change_feed, settings.metrics_token), methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -5,6 +5,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from app.domain.retention import MIN_DAYS
+
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -16,6 +18,14 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"keyplane: {name} must be an integer, got {raw!r}") from None
+
+
+def _retention(env: dict, name: str, default: int) -> int:
+    """Days, 0 for forever; at least ``MIN_DAYS`` otherwise (app/domain/retention.py)."""
+    days = _int(env, name, default)
+    if days != 0 and days < MIN_DAYS:
+        raise SystemExit(f"keyplane: {name} must be 0 (keep forever) or at least {MIN_DAYS} days, got {days}")
+    return days
 
 
 def _bool(env: dict, name: str, default: bool) -> bool:
@@ -73,6 +83,9 @@ class Settings:
     webhook_timeout_ms: int = 10_000
     # finished deliveries (delivered or given up) older than this leave the delivery log (0 keeps them)
     webhook_retention_days: int = 30
+    # raw usage records older than this are pruned by the housekeeping (0 keeps them forever);
+    # totals, windows and rollups are kept whatever this is
+    usage_retention_days: int = 90
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -100,4 +113,5 @@ class Settings:
             webhook_concurrency=max(1, _int(env, "KEYPLANE_WEBHOOK_CONCURRENCY", 8)),
             webhook_timeout_ms=max(100, _int(env, "KEYPLANE_WEBHOOK_TIMEOUT_MS", 10_000)),
             webhook_retention_days=_int(env, "KEYPLANE_WEBHOOK_RETENTION_DAYS", 30),
+            usage_retention_days=_retention(env, "KEYPLANE_USAGE_RETENTION_DAYS", 90),
         )

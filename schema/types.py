@@ -97,17 +97,17 @@ class SourceTotal:
     requests: int = strawberry.field(description="Its number of recorded requests.")
 
 
-@strawberry.type(description="Spend of one UTC day of a summary's range.")
+@strawberry.type(description="Spend of one UTC day of a summary's range: days are UTC, the sum of their 24 hours.")
 class DayTotal:
     day: str = strawberry.field(description="UTC date, YYYY-MM-DD")
     amount: Money = strawberry.field(description="The day's spend, in US dollars.")
     requests: int = strawberry.field(description="The day's number of recorded requests.")
 
 
-@strawberry.type(description="A key's spend over a range, by source and by UTC day (every day of the range).")
+@strawberry.type(description="A key's spend over a range, by source and by UTC day (every day of the range). Read from hourly rollups: it covers all recorded usage, also usage whose records are past their retention.")
 class UsageSummary:
-    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive).")
-    to: datetime = strawberry.field(description="End of the range (exclusive).")
+    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive), on a whole UTC hour.")
+    to: datetime = strawberry.field(description="End of the range (exclusive), on a whole UTC hour.")
     total: Money = strawberry.field(description="Spend over the range, in US dollars.")
     requests: int = strawberry.field(description="Recorded requests over the range.")
     by_source: list[SourceTotal] = strawberry.field(description="Spend per source that has any.")
@@ -210,7 +210,7 @@ class ApiKey(Node):
     async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types")]:
         return Project.of(await info.context.loaders.project.load(self.row.project_id), info.context)
 
-    @strawberry.field(description="Spend over [from, to) by source and by UTC day; default: the last 30 days.")
+    @strawberry.field(description="Spend over [from, to) by source and by day; days are UTC. Default: the last 30 days. Usage is summed per UTC hour: a range that does not start or end on a whole hour is widened to the hours it overlaps (the summary's from and to say which).")
     async def usage_summary(
         self, info: Info,
         from_: Annotated[datetime | None, strawberry.argument(name="from", description=FROM_ARGUMENT)] = None,
@@ -223,7 +223,7 @@ class ApiKey(Node):
             )
         return UsageSummary.of(found)
 
-    @strawberry.field(description="Recorded usage of this key, newest first.")
+    @strawberry.field(description="Recorded usage of this key, newest first. Records are kept for the usage retention (KEYPLANE_USAGE_RETENTION_DAYS, 90 days by default) and then pruned; usage, the current period and usageSummary still count them.")
     async def usage_records(
         self, info: Info, first: Annotated[int | None, strawberry.argument(description=FIRST_ARGUMENT)] = 50,
         after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,

@@ -25,8 +25,9 @@ from tests.support.clock import FakeClock
 
 TEST_DATABASE_URL = os.environ.get("KEYPLANE_TEST_DATABASE_URL")
 TABLES = (
-    "webhook_deliveries", "alert_firings", "webhooks", "audit_events", "changes", "holds", "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects",
-    "organizations", "catalog_offers",
+    "webhook_deliveries", "alert_firings", "webhooks", "audit_events", "changes", "holds", "usage_rollups",
+    "usage_records", "usage_windows", "iam_rules", "api_keys", "tokens", "projects", "organizations", "catalog_offers",
+    *(("usage_request_ids",) if TEST_DATABASE_URL else ()),  # PostgreSQL only (migration 8)
 )
 
 

@@ -34,7 +34,8 @@ class DataPlane:
         self.cache = cache
         self.metrics = metrics
         # concurrent /v1/usage requests share transactions (app/dataplane/group_commit.py)
-        self.usage_writes: GroupCommit = GroupCommit(lambda events: usage_service.record_events(self.clock, events))
+        self.usage_writes: GroupCommit = GroupCommit(
+            lambda events: usage_service.record_events(self.clock, events, settings.usage_retention_days))
         # and so do authorizations that take holds
         self.hold_writes: GroupCommit = GroupCommit(lambda items: authorize_service.decide_holds(self.cache, items),
                                                     max_items=500)

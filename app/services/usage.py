@@ -1,7 +1,7 @@
 """Recording what requests cost, and reading it back.
 
 A batch of events is one transaction: the usage log rows, the keys' all-time usage, the
-current windows' usage and the settled holds change together or not at all. Sums are
+current windows' usage, the hourly rollups and the settled holds change together or not at all. Sums are
 integer nano-dollars updated in SQL (``usage = usage + ?``), so concurrent writers on any
 number of instances lose nothing.
 """
@@ -16,13 +16,15 @@ from tortoise.exceptions import IntegrityError
 from app.domain import alerts
 from app.domain.cursors import encode_cursor
 from app.domain.money import MAX_USAGE_NANOS, format_nanos
+from app.domain.retention import too_old, too_old_message
+from app.domain.rollups import covering_hours, sums_by_hour
 from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.errors import ErrorCode, refuse
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, keystate, outbox, sql
+from app.store import changes, keystate, outbox, partitions, rollups, sql, usage_records
 
-_CHUNK = 400  # rows per multi-row INSERT: 8 parameters each stays far below every backend's limit
+_CHUNK = 400  # request ids per DELETE … IN (…) of settled holds
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,21 @@ async def _existing_keys(key_ids: list[int]) -> dict[int, int]:
     return {row["id"]: row["created_at"] for row in rows}
 
 
-async def record_events(clock, events: list[UsageEvent]) -> list[EventResult]:
-    """Record a batch atomically; returns one result per event, in order."""
+async def record_events(clock, events: list[UsageEvent], retention_days: int = 0) -> list[EventResult]:
+    """Record a batch atomically; returns one result per event, in order. ``retention_days``: how long
+    records are kept (0: forever); an event dated before that, less a margin, is refused as too old."""
     for attempt in range(3):
         try:
-            return await _record_once(clock, events)
+            return await _record_once(clock, events, retention_days)
         except IntegrityError:
-            # a key was deleted between our look-up and the insert: look again
+            # a key was deleted between our look-up and the insert: look again; or (PostgreSQL) an
+            # event fell in a month that had no partition yet (now created): write again
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
+async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> list[EventResult]:
     now_us = to_micros(clock.now())
     known = await _existing_keys(sorted({e.key_id for e in events}))
     results: list[EventResult | None] = [None] * len(events)
@@ -65,6 +69,8 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
             results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
         elif event.occurred_at is not None and not occurred_at_allowed(event.occurred_at, known[event.key_id], now_us):
             results[index] = EventResult(event.request_id, False, "VALIDATION", OCCURRED_AT_MESSAGE)
+        elif event.occurred_at is not None and too_old(event.occurred_at, now_us, retention_days):
+            results[index] = EventResult(event.request_id, False, "VALIDATION", too_old_message(retention_days))
         elif (event.key_id, event.request_id) in fresh:
             results[index] = EventResult(event.request_id, False)
         else:
@@ -72,40 +78,13 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
     inserted: set[tuple[int, str]] = set()
     overflowed: set[tuple[int, str]] = set()
     if fresh:
-        async with changes.write() as tx:
-            # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
-            # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
-            # transaction takes the write lock at its first statement
-            usage_before: dict[int, int] = {}
-            for key_id in sorted({key_id for key_id, _ in fresh}):
-                row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
-                if row is not None:
-                    usage_before[key_id] = row["usage"]
-            # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
-            pending = [events[fresh[pair]] for pair in sorted(fresh)]
-            for start in range(0, len(pending), _CHUNK):
-                chunk = pending[start:start + _CHUNK]
-                rows = await sql.fetch(
-                    tx,
-                    "INSERT INTO usage_records (key_id, request_id, occurred_at, recorded_at, model, provider, cost, source)"
-                    f" VALUES {', '.join('(?, ?, ?, ?, ?, ?, ?, ?)' for _ in chunk)}"
-                    " ON CONFLICT (key_id, request_id) DO NOTHING RETURNING key_id, request_id",
-                    [
-                        value
-                        for e in chunk
-                        for value in (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us,
-                                      now_us, e.model, e.provider, e.cost, e.source.value)
-                    ],
-                )
-                inserted.update((row["key_id"], row["request_id"]) for row in rows)
-            overflowed = _overflowing(events, fresh, inserted, usage_before)
-            await _unrecord(tx, overflowed)
-            inserted -= overflowed
-            counters_after, deliveries = await _apply_totals(tx, [events[fresh[pair]] for pair in inserted], now_us)
-            # this instance's cache entries take the committed counters in place
-            changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
-            if deliveries:
-                changes.after_commit(tx, outbox.wake)
+        try:
+            counters_after, inserted, overflowed = await _write(events, fresh, now_us)
+        except IntegrityError as exc:
+            if partitions.missing_partition(exc):
+                dated = [events[i].occurred_at if events[i].occurred_at is not None else now_us for i in fresh.values()]
+                await partitions.cover(min(dated), max(dated))
+            raise
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(
@@ -115,6 +94,38 @@ async def _record_once(clock, events: list[UsageEvent]) -> list[EventResult]:
         else:
             results[index] = EventResult(events[index].request_id, pair in inserted)
     return results  # type: ignore[return-value]
+
+
+async def _write(events: list[UsageEvent], fresh: dict, now_us: int) -> tuple[list, set, set]:
+    """The batch's one transaction: records, totals, windows, holds, rollups. Returns the counters it
+    left, the (key, request id) pairs recorded and those refused for LIMIT_OVERFLOW."""
+    async with changes.write() as tx:
+        # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
+        # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
+        # transaction takes the write lock at its first statement
+        usage_before: dict[int, int] = {}
+        for key_id in sorted({key_id for key_id, _ in fresh}):
+            row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
+            if row is not None:
+                usage_before[key_id] = row["usage"]
+        # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
+        pending = [events[fresh[pair]] for pair in sorted(fresh)]
+        inserted = await usage_records.insert_new(tx, [
+            (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us, now_us, e.model,
+             e.provider, e.cost, e.source.value) for e in pending])
+        overflowed = _overflowing(events, fresh, inserted, usage_before)
+        await usage_records.delete(tx, overflowed)
+        inserted -= overflowed
+        recorded = [events[fresh[pair]] for pair in sorted(inserted)]
+        counters_after, deliveries = await _apply_totals(tx, recorded, now_us)
+        await rollups.add(tx, sums_by_hour(
+            (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
+        ))
+        # this instance's cache entries take the committed counters in place
+        changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
+        if deliveries:
+            changes.after_commit(tx, outbox.wake)
+    return counters_after, inserted, overflowed
 
 
 def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_before: dict[int, int]) -> set:
@@ -131,12 +142,6 @@ def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_bef
         else:
             usage[key_id] = usage.get(key_id, 0) + cost
     return over
-
-
-async def _unrecord(tx, pairs: set) -> None:
-    """Take back the usage rows of events refused after their insert (rare: only at the usage ceiling)."""
-    for key_id, request_id in sorted(pairs):
-        await sql.execute(tx, "DELETE FROM usage_records WHERE key_id = ? AND request_id = ?", [key_id, request_id])
 
 
 async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> tuple[list[keystate.CountersAfter], int]:
@@ -268,8 +273,8 @@ class UsageSummary:
 
 
 def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[int, int]:
-    """[from, to) with the defaults applied, or a VALIDATION refusal (no I/O: the GraphQL layer
-    also runs this before any resolver, see schema/arguments.py)."""
+    """[from, to) with the defaults applied and widened to whole UTC hours, or a VALIDATION refusal
+    (no I/O: the GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
     given_from = from_us is not None
     to_us = (now_us // DAY_US + 1) * DAY_US if to_us is None else to_us
     from_us = (to_us - 1) // DAY_US * DAY_US - 29 * DAY_US if from_us is None else from_us
@@ -281,28 +286,26 @@ def summary_range(now_us: int, from_us: int | None, to_us: int | None) -> tuple[
         raise refuse(ErrorCode.VALIDATION, "from", "from must be before to")
     if to_us - from_us > MAX_SUMMARY_DAYS * DAY_US:
         raise refuse(ErrorCode.VALIDATION, "from", f"the range may span at most {MAX_SUMMARY_DAYS} days")
+    from_us, to_us = covering_hours(from_us, to_us)
+    if not representable(to_us):  # the last hour of year 9999
+        raise refuse(ErrorCode.VALIDATION, "to", RANGE_MESSAGE)
     return from_us, to_us
 
 
 async def summary(key_id: int, now_us: int, from_us: int | None, to_us: int | None) -> UsageSummary:
-    """Spend of a key over [from, to) by source and by UTC day.
+    """Spend of a key over [from, to) by source and by UTC day, read from the hourly rollups only
+    (its cost does not depend on the number of records, nor on their retention).
 
     Default: the 30 UTC days ending with today, today included whole (so what was recorded a
-    moment ago is in it); a ``to`` that is given is exclusive.
+    moment ago is in it); a ``to`` that is given is exclusive. A range that is not aligned to hours
+    is widened to the hours it overlaps, and the summary says so in its ``from_us``/``to_us``.
     """
     from_us, to_us = summary_range(now_us, from_us, to_us)
-    rows = await sql.fetch(
-        sql.client(),
-        # the day length is written into the statement: PostgreSQL does not see "occurred_at / $1" in the
-        # select list and "occurred_at / $5" in GROUP BY as the same expression
-        f"SELECT occurred_at / {DAY_US} AS day, source, SUM(cost) AS amount, COUNT(*) AS requests FROM usage_records"
-        f" WHERE key_id = ? AND occurred_at >= ? AND occurred_at < ? GROUP BY occurred_at / {DAY_US}, source",
-        [key_id, from_us, to_us],
-    )
+    rows = await rollups.by_day_and_source(sql.client(), key_id, from_us, to_us, DAY_US)
     by_source: dict[str, tuple[int, int]] = {}
     per_day: dict[int, tuple[int, int]] = {}
     for row in rows:
-        amount, count, day = int(row["amount"]), int(row["requests"]), int(row["day"])
+        amount, count, day = row["amount"], row["requests"], row["day"]
         a, c = by_source.get(row["source"], (0, 0))
         by_source[row["source"]] = (a + amount, c + count)
         a, c = per_day.get(day, (0, 0))

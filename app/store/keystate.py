@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from app.domain import windows
 from app.domain.decision import Counters, KeySnapshot, RequestState
-from app.store import iam_rules, sql
+from app.store import iam_rules, sql, usage_records
 
 _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
@@ -80,7 +80,13 @@ def window_start_of(row: dict, now_us: int) -> int | None:
 
 
 _SEEN = ("(SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?) AS held_ids,"
-         " (SELECT COUNT(*) FROM usage_records WHERE key_id = ? AND request_id = ?) AS settled_ids")
+         " (SELECT COUNT(*) FROM {request_ids} WHERE key_id = ? AND request_id = ?) AS settled_ids")
+
+
+def _seen(conn) -> str:
+    """Held and settled counts of one request id; settled ids are in usage_request_ids on PostgreSQL
+    (its usage_records is partitioned: app/store/usage_records.py)."""
+    return _SEEN.format(request_ids=usage_records.request_ids_table(conn))
 
 
 def _state(found: dict) -> RequestState:
@@ -91,7 +97,7 @@ def _state(found: dict) -> RequestState:
 
 async def request_state(conn, key_id: int, request_id: str, now_us: int) -> RequestState:
     """Whether a request id holds budget or has its usage recorded: two unique-index look-ups, one round trip."""
-    found = await sql.fetch_one(conn, f"SELECT {_SEEN}", [key_id, request_id, now_us, key_id, request_id])
+    found = await sql.fetch_one(conn, f"SELECT {_seen(conn)}", [key_id, request_id, now_us, key_id, request_id])
     return _state(found)
 
 
@@ -111,7 +117,7 @@ async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> 
     found = await sql.fetch_one(
         conn,
         "SELECT (SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ?) AS held, "
-        + window + ", " + _SEEN,
+        + window + ", " + _seen(conn),
         params,
     )
     counters = Counters(usage=row["usage"], held=int(found["held"]), window_usage=int(found["window_usage"]),

@@ -13,6 +13,7 @@ HTTP_ERRORS = [
     ("POST", "/v1/usage", {"Content-Length": "x"}, b"{}", 400, "BAD_REQUEST"),
     ("POST", "/v1/usage", {}, b"x" * (1024 * 1024 + 1), 413, "PAYLOAD_TOO_LARGE"),
     ("GET", "/metrics", {}, b"", 401, "UNAUTHENTICATED"),
+    ("GET", "/v1/export/usage?keyId=x", {}, b"", 401, "UNAUTHENTICATED"),
     ("GET", "/documents/NoSuchDocument", {}, b"", 404, "NOT_FOUND"),
     ("GET", "/no/such/page.js", {}, b"", 404, "NOT_FOUND"),
     ("GET", "/graphiql/no-such-asset.js", {}, b"", 404, "NOT_FOUND"),

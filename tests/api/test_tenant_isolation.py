@@ -1,6 +1,7 @@
 """Tenant isolation, generated from the schema: every query field and mutation that takes an
 id, called by another organization with the victim's ids, answers null or NOT_FOUND and
 changes nothing. A mutation added later is covered without editing this test."""
+import json
 from datetime import datetime, timezone
 
 from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType,
@@ -9,11 +10,13 @@ from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, Graph
 from app.domain.ids import decode, encode
 from app.store import sql
 from schema.build import schema
+from tests.conftest import backend
 
 SDL = schema._schema
 # tokens are left out: the attacker's own token records its (legitimate) last use
-TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "holds",
-          "audit_events", "webhooks", "webhook_deliveries", "alert_firings")
+TABLES = ("organizations", "projects", "api_keys", "iam_rules", "usage_windows", "usage_records", "usage_rollups", "holds",
+          "audit_events", "webhooks", "webhook_deliveries", "alert_firings",
+          *(("usage_request_ids",) if backend() == "postgres" else ()))
 
 
 async def snapshot() -> dict:
@@ -153,3 +156,21 @@ async def test_the_audit_log_is_blind_to_other_organizations(acme, rival, gatewa
             assert data["totalCount"] == 0 and data["edges"] == [], (flt, data)
     own = (await rival.gql.run("AuditEvents"))["organization"]["auditEvents"]["edges"]
     assert own and all(edge["node"]["projectId"] != victim["projectId"] for edge in own)
+
+
+async def test_the_usage_export_is_blind_to_other_organizations(http, acme, rival, gateway):
+    """HTTP, not GraphQL: another organization's key answers exactly as a key that never existed."""
+    victim = await victim_objects(acme, gateway)
+    before = await snapshot()
+
+    async def export(token: str, key_id: str):
+        return await http.get("/v1/export/usage", params={"keyId": key_id, "format": "ndjson"},
+                              headers={"Authorization": f"Bearer {token}"})
+
+    stolen = await export(rival.token, victim["id"])
+    never = await export(rival.token, encode("ApiKey", 999_999))
+    assert stolen.status_code == never.status_code == 404
+    assert stolen.json() == never.json() and stolen.json()["error"]["code"] == "NOT_FOUND"
+    own = await export(acme.token, victim["id"])
+    assert own.status_code == 200 and [json.loads(line)["requestId"] for line in own.text.splitlines()] == ["r1"]
+    assert await snapshot() == before

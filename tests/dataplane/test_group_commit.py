@@ -111,11 +111,11 @@ async def test_a_failed_group_answers_every_member_with_an_error_and_records_not
     real = usage_service.record_events
     calls = []
 
-    async def failing_second_transaction(clock, events):
+    async def failing_second_transaction(clock, events, *settings):
         calls.append(len(events))
         if len(calls) == 2:
             raise DBConnectionError("connection lost")
-        return await real(clock, events)
+        return await real(clock, events, *settings)
 
     monkeypatch.setattr(usage_service, "record_events", failing_second_transaction)
     responses = await asyncio.gather(*(

@@ -49,10 +49,17 @@ async def require_server() -> None:
     await conn.close()
 
 
+def scoped(prefix: str) -> str:
+    """Scratch names start with the suite database's name when there is one (kp_ru_1 -> kp_ru_1_kp_store_…),
+    so runs of several people on one shared server never touch each other's databases."""
+    suite = os.environ.get("KEYPLANE_TEST_DATABASE_URL")
+    return f"{urlsplit(suite).path.lstrip('/')}_{prefix}" if suite else prefix
+
+
 async def create_database(prefix: str) -> tuple[str, str]:
     """Create an empty database with a unique name; returns (name, url)."""
     await require_server()
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    name = f"{scoped(prefix)}_{uuid.uuid4().hex[:12]}"
     conn = await _admin()
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')

@@ -30,10 +30,26 @@ def cli(database_url: str, *argv: str) -> str:
     return done.stdout.strip()
 
 
+_next_in_range = 0
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port: any (the OS picks), or one of KEYPLANE_TEST_PORTS ("19200-19299") on a shared machine."""
+    global _next_in_range
+    wanted = os.environ.get("KEYPLANE_TEST_PORTS")
+    candidates = [0]
+    if wanted:
+        low, high = (int(part) for part in wanted.split("-"))
+        candidates = [low + (_next_in_range + i) % (high - low + 1) for i in range(high - low + 1)]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _next_in_range += 1
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in {wanted}")
 
 
 @dataclass
