@@ -9,7 +9,7 @@ from app.domain.audit import AuditAction
 from app.domain.ids import encode
 from app.services.audit import actor_of
 from app.services.callers import Tenant
-from app.services.errors import not_found
+from app.services.errors import Problems, not_found
 from app.store import audit, sql
 
 
@@ -56,3 +56,11 @@ async def record_key_event(tx, tenant: Tenant, action: AuditAction, key: models.
     await audit.record(tx, org_id=tenant.org_id, actor=actor_of(tenant), action=action,
                        target_id=encode("ApiKey", key.id), project_id=key.project_id,
                        changes=audit_domain.diff(before, after), now_us=now_us)
+
+
+def parse_thresholds(raw: list[int], problems: Problems) -> tuple[int, ...] | None:
+    try:
+        return alerts.validate_thresholds(list(raw))
+    except alerts.ThresholdError as exc:
+        problems.validation("alertThresholds", f"alertThresholds {exc}")
+        return None

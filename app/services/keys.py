@@ -18,6 +18,7 @@ from app.domain.status import KeyStatus, key_status
 from app.domain.timeconv import to_micros
 from app.services import catalog, iam, orgs
 from app.services.key_access import audited_fields, get_key, get_key_or_refuse, lock_key, record_key_event
+from app.services import key_access
 from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
@@ -42,14 +43,6 @@ class CreatedKey:
 
 def status_of(key: models.ApiKey, now_us: int) -> KeyStatus:
     return key_status(key.enabled, key.expires_at, now_us)
-
-
-def parse_thresholds(raw: list[int], problems: Problems) -> tuple[int, ...] | None:
-    try:
-        return alerts.validate_thresholds(list(raw))
-    except alerts.ThresholdError as exc:
-        problems.validation("alertThresholds", f"alertThresholds {exc}")
-        return None
 
 
 def key_event_data(key: models.ApiKey) -> dict:
@@ -100,7 +93,7 @@ async def create_key(
     if recurring_limit is not None:
         recurring = parse_recurring(*recurring_limit, "recurringLimit", problems)
     rules = iam.validate(iam_rules, "iamRules", problems, await catalog.current()) if iam_rules else []
-    thresholds = alerts.DEFAULT_THRESHOLDS if alert_thresholds is None else parse_thresholds(alert_thresholds, problems)
+    thresholds = alerts.DEFAULT_THRESHOLDS if alert_thresholds is None else key_access.parse_thresholds(alert_thresholds, problems)
     problems.raise_if_any()
 
     project = await models.Project.get_or_none(id=project_id, org_id=tenant.org_id) if project_id else None

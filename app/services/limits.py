@@ -73,7 +73,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         new_recurring = None if recurring is None else parse_recurring(*recurring, "recurringLimit", problems)
     new_thresholds = UNCHANGED
     if thresholds is not UNCHANGED:
-        new_thresholds = alerts.DEFAULT_THRESHOLDS if thresholds is None else keys.parse_thresholds(thresholds, problems)
+        new_thresholds = alerts.DEFAULT_THRESHOLDS if thresholds is None else key_access.parse_thresholds(thresholds, problems)
     problems.raise_if_any()
     key = await key_access.get_key_or_refuse(tenant, key_id)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType,
                      get_named_type)
 
-from app.domain.ids import decode, encode
+from app.domain.ids import decode, decode_as, encode
 from app.store import sql
 from schema.build import schema
 from tests.conftest import backend
@@ -172,5 +172,8 @@ async def test_the_usage_export_is_blind_to_other_organizations(http, acme, riva
     assert stolen.status_code == never.status_code == 404
     assert stolen.json() == never.json() and stolen.json()["error"]["code"] == "NOT_FOUND"
     own = await export(acme.token, victim["id"])
-    assert own.status_code == 200 and [json.loads(line)["requestId"] for line in own.text.splitlines()] == ["r1"]
+    recorded = await sql.fetch(sql.client(), "SELECT request_id FROM usage_records WHERE key_id = ? ORDER BY id",
+                               [decode_as("ApiKey", victim["id"])])
+    assert recorded and own.status_code == 200
+    assert [json.loads(line)["requestId"] for line in own.text.splitlines()] == [r["request_id"] for r in recorded]
     assert await snapshot() == before
