@@ -2,22 +2,8 @@
 whether it holds 1 key or 100."""
 import pytest
 
-from app.store import sql
 from tests.conftest import make_tenant
-
-
-class QueryCounter:
-    def __init__(self, monkeypatch):
-        self.count = 0
-        conn = sql.client()
-        for name in ("execute_query", "execute_query_dict"):
-            original = getattr(conn, name)
-
-            async def counted(*args, _original=original, **kwargs):
-                self.count += 1
-                return await _original(*args, **kwargs)
-
-            monkeypatch.setattr(conn, name, counted)
+from tests.support.queries import QueryCounter
 
 
 async def page_cost(tenant, monkeypatch) -> int:

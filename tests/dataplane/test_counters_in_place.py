@@ -7,8 +7,9 @@ from app.dataplane.cache import KeyCache
 from app.dataplane.feed import ChangeFeed
 from app.domain.secrets import hash_secret
 from app.domain.timeconv import to_micros
-from app.store import changes, key_counters, sql
+from app.store import changes, key_counters
 from tests.support.api import create_key
+from tests.support.queries import QueryCounter
 
 DAY = {"value": 1, "unit": "DAY"}
 MODEL = "openai/gpt-4o"
@@ -71,22 +72,6 @@ async def test_another_instance_still_drops_its_entry_when_usage_is_recorded_her
     assert (await other_cache.get(hash_secret(secret), now)).usage == 1_000_000_000
 
 
-class _Queries:
-    """Counts the SQL statements sent through the connection (as tests/api/test_query_counts.py does)."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.count = 0
-        conn = sql.client()
-        for name in ("execute_query", "execute_query_dict"):
-            original = getattr(conn, name)
-
-            async def counted(*args, _original=original, **kwargs):
-                self.count += 1
-                return await _original(*args, **kwargs)
-
-            monkeypatch.setattr(conn, name, counted)
-
-
 async def test_another_instance_refreshes_only_the_counters_in_one_query(acme, gateway, clock, monkeypatch):
     created = await create_key(acme, allTimeLimit="1", recurringLimit={"amount": "0.5", "window": DAY},
                                iamRules=[{"type": "ALLOW_MODELS", "values": [MODEL]}])
@@ -107,14 +92,14 @@ async def test_another_instance_refreshes_only_the_counters_in_one_query(acme, g
     finally:
         changes.unsubscribe_local(other_cache.on_change)
 
-    queries = _Queries(monkeypatch)
+    queries = QueryCounter(monkeypatch)
     entry = await other_cache.get(hash_secret(secret), now)
     monkeypatch.undo()
     assert queries.count == 1 and other_cache.misses == loads, "the whole key was reloaded"
     counters = entry.counters(now)
     assert (counters.usage, counters.window_usage, counters.held) == (750_000_000, 750_000_000, 0)
     assert entry.snapshot.rules, "the snapshot (its IAM rules) was kept"
-    again = _Queries(monkeypatch)
+    again = QueryCounter(monkeypatch)
     assert (await other_cache.get(hash_secret(secret), now)) is entry and again.count == 0  # fresh now
 
 
