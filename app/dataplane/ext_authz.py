@@ -14,13 +14,14 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.dataplane import authorize as authorize_service
 from app.dataplane.http import body_of
-from app.dataplane.parsing import MAX_KEY_LENGTH, MAX_MODEL_LENGTH, AuthorizeBody
+from app.dataplane.parsing import MAX_KEY_LENGTH, MAX_MODEL_LENGTH
 from app.dataplane.resets import window_resets_at
 from app.domain import decision, ids
 from app.domain.timeconv import to_micros
 from app.domain.text import has_control_characters
+from app.services import authorize as authorize_service
+from app.services.authorize import AuthorizeBody
 from app.services.callers import Gateway
 
 GATEWAY_TOKEN_HEADER = "x-keyplane-gateway-token"

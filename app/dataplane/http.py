@@ -6,14 +6,15 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.dataplane import authorize as authorize_service
 from app.dataplane.group_commit import GroupCommit
 from app.dataplane.resets import window_resets_at
 from app.dataplane.parsing import BadRequest, parse_authorize, parse_usage
+from app.domain import ids
 from app.domain.decision import PERIOD_USAGE_EXCEEDED
 from app.domain.timeconv import to_micros
 from app.domain.usage import EventError
 from app.http_errors import error_response
+from app.services import authorize as authorize_service
 from app.services import usage as usage_service
 from app.services.callers import Gateway
 
@@ -24,6 +25,20 @@ async def body_of(request: Request) -> bytes:
     """The body the request guards already read (app/guards.py), else read it now."""
     body = request.scope.get("keyplane.body")
     return body if body is not None else await request.body()
+
+
+def answer_body(answer: authorize_service.Answer) -> dict:
+    """The JSON body of an /v1/authorize answer (docs/contract.md)."""
+    d = answer.decision
+    body: dict = {"allowed": d.allowed, "code": d.code, "message": d.message}
+    if answer.key_id is not None:
+        body["keyId"] = ids.encode("ApiKey", answer.key_id)
+        body["projectId"] = ids.encode("Project", answer.project_id)
+    if d.rule_id is not None:
+        body["ruleId"] = d.rule_id
+    if d.allowed_providers is not None:
+        body["allowedProviders"] = list(d.allowed_providers)
+    return body
 
 
 class DataPlane:
@@ -58,9 +73,9 @@ class DataPlane:
             except BadRequest as exc:
                 return error_response(exc.status, exc.code, exc.message)
             answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds,
-                                                       self.hold_writes)
+                                                       self.hold_writes.submit)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
-            reply = answer.as_json()
+            reply = answer_body(answer)
             if answer.decision.code == PERIOD_USAGE_EXCEEDED:  # the gateway can tell its client when to retry
                 resets = await window_resets_at(self.cache, body.key, to_micros(self.clock.now()))
                 if resets is not None:

@@ -1,12 +1,11 @@
 """Validation of data-plane request bodies: a clear BAD_REQUEST for anything malformed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app import jsonbody
 from app.domain import money
 from app.domain.text import has_control_characters
 from app.domain.usage import MAX_EVENTS_PER_BATCH, EventError, UsageEvent, clean_request_id, parse_event
+from app.services.authorize import AuthorizeBody
 
 MAX_MODEL_LENGTH = 200
 MAX_KEY_LENGTH = 200
@@ -19,15 +18,6 @@ class BadRequest(ValueError):
         self.message = message
         self.status = status
         self.code = code
-
-
-@dataclass(frozen=True)
-class AuthorizeBody:
-    key: str
-    model: str
-    provider: str | None
-    estimated_cost: int | None
-    request_id: str | None
 
 
 def json_object(body: bytes) -> dict:

@@ -22,10 +22,7 @@ from app.domain.timeconv import RANGE_MESSAGE, representable, to_micros
 from app.domain.usage import OCCURRED_AT_MESSAGE, UsageEvent, occurred_at_allowed, overflows
 from app.services.errors import ErrorCode, refuse
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, keystate, outbox, partitions, rollups, sql, usage_records
-
-_CHUNK = 400  # request ids per DELETE … IN (…) of settled holds
-
+from app.store import changes, keystate, outbox, partitions, rollups, sql, usage_records, usage_windows
 
 @dataclass(frozen=True)
 class EventResult:
@@ -33,16 +30,6 @@ class EventResult:
     recorded: bool
     error_code: str | None = None
     error_message: str | None = None
-
-
-async def _existing_keys(key_ids: list[int]) -> dict[int, int]:
-    """Key id -> when it was created (micros), for the keys that exist."""
-    if not key_ids:
-        return {}
-    rows = await sql.fetch(
-        sql.client(), f"SELECT id, created_at FROM api_keys WHERE id IN ({', '.join('?' for _ in key_ids)})", key_ids
-    )
-    return {row["id"]: row["created_at"] for row in rows}
 
 
 async def record_events(clock, events: list[UsageEvent], retention_days: int = 0) -> list[EventResult]:
@@ -61,7 +48,7 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
 
 async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> list[EventResult]:
     now_us = to_micros(clock.now())
-    known = await _existing_keys(sorted({e.key_id for e in events}))
+    known = await keystate.created_at_of(sql.client(), sorted({e.key_id for e in events}))
     results: list[EventResult | None] = [None] * len(events)
     fresh: dict[tuple[int, str], int] = {}  # (key, request id) -> index of its first event in the batch
     for index, event in enumerate(events):
@@ -98,16 +85,15 @@ async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> 
 
 async def _write(events: list[UsageEvent], fresh: dict, now_us: int) -> tuple[list, set, set]:
     """The batch's one transaction: records, totals, windows, holds, rollups. Returns the counters it
-    left, the (key, request id) pairs recorded and those refused for LIMIT_OVERFLOW."""
+    left, the (key, request id) pairs recorded and those refused for LIMIT_OVERFLOW. Each statement
+    covers every key of the batch, so a batch costs the same number of round trips however many
+    keys and events it carries."""
     async with changes.write() as tx:
         # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
         # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
         # transaction takes the write lock at its first statement
-        usage_before: dict[int, int] = {}
-        for key_id in sorted({key_id for key_id, _ in fresh}):
-            row = await sql.fetch_one(tx, "UPDATE api_keys SET usage = usage WHERE id = ? RETURNING usage", [key_id])
-            if row is not None:
-                usage_before[key_id] = row["usage"]
+        locked = await keystate.lock_and_read(tx, sorted({key_id for key_id, _ in fresh}))
+        usage_before = {key_id: row["usage"] for key_id, row in locked.items()}
         # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
         pending = [events[fresh[pair]] for pair in sorted(fresh)]
         inserted = await usage_records.insert_new(tx, [
@@ -145,60 +131,48 @@ def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_bef
 
 
 async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> tuple[list[keystate.CountersAfter], int]:
-    """Per key, in id order: the all-time total (which locks the key's row), its settled holds, its windows.
+    """The all-time totals, the settled holds and the windows of every key of the batch.
 
     Usage that settles an open hold counts toward the window the hold was taken in (the request
     was authorized against that window); other usage toward the window current now. The current
-    window is computed from the limit columns returned by the locking update, so a recurring limit
-    changed at the same moment is seen either entirely before or entirely after this batch.
-    The budget alerts are decided here, on the counters this transaction wrote (under the key's
-    row lock): every alert they reach is inserted once, and those that were new join the outbox.
-    Returns what the batch left each key's counters at, for this instance's cache, and how many
-    deliveries it wrote.
+    window is computed from the limit columns returned by the update of the totals (under the
+    keys' locks), so a recurring limit changed at the same moment is seen either entirely before
+    or entirely after this batch. The budget alerts are decided here, on the counters this
+    transaction wrote: every alert they reach is inserted once, and those that were new join the
+    outbox. Returns what the batch left each key's counters at, for this instance's cache, and
+    how many deliveries it wrote.
     """
-    deliveries = 0
-    after: list[keystate.CountersAfter] = []
     per_key: dict[int, int] = defaultdict(int)
-    by_key: dict[int, list[UsageEvent]] = defaultdict(list)
     for event in recorded:
         per_key[event.key_id] += event.cost
-        by_key[event.key_id].append(event)
-    for key_id in sorted(per_key):
-        row = await sql.fetch_one(
-            tx,
-            "UPDATE api_keys SET usage = usage + ?,"
-            " last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END"
-            " WHERE id = ? RETURNING usage, recurring_amount, recurring_value, recurring_unit, recurring_anchor,"
-            " all_time_limit, alert_thresholds, project_id",
-            [per_key[key_id], now_us, now_us, key_id],
-        )
-        current = None if row is None else keystate.window_start_of(row, now_us)
-        hold_windows = await _settle_holds(tx, key_id, [e.request_id for e in by_key[key_id]], now_us)
-        per_window: dict[int, int] = defaultdict(int)
-        for event in by_key[key_id]:
-            start = hold_windows[event.request_id] if event.request_id in hold_windows else current
-            if start is not None:
-                per_window[start] += event.cost
-        window_usage: dict[int, int] = {}
-        for start in sorted(per_window):
-            written = await sql.fetch_one(
-                tx,
-                "INSERT INTO usage_windows (key_id, window_start, usage) VALUES (?, ?, ?)"
-                " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage"
-                " RETURNING usage",
-                [key_id, start, per_window[start]],
-            )
-            window_usage[start] = int(written["usage"])
+    if not per_key:
+        return [], 0
+    rows = await keystate.add_usage(tx, per_key, now_us)
+    hold_windows, settled_keys = await keystate.settle_holds(tx, [(e.key_id, e.request_id) for e in recorded], now_us)
+    current = {key_id: keystate.window_start_of(row, now_us) for key_id, row in rows.items()}
+    per_window: dict[tuple[int, int], int] = defaultdict(int)
+    for event in recorded:
+        pair = (event.key_id, event.request_id)
+        start = hold_windows[pair] if pair in hold_windows else current.get(event.key_id)
+        if start is not None:
+            per_window[(event.key_id, start)] += event.cost
+    window_usage = await usage_windows.add(tx, per_window)
+    # what stays open of the keys that settled holds, read under their locks
+    open_holds = await keystate.open_holds_many(tx, sorted(settled_keys), now_us)
+    deliveries = 0
+    after: list[keystate.CountersAfter] = []
+    for key_id in sorted(rows):
+        row = rows[key_id]
+        charged = {start: usage for (k, start), usage in window_usage.items() if k == key_id}
         holds = None
-        if hold_windows:  # it settled holds: what stays open, read under the key's lock
-            by_window, first_expiry = await keystate.open_holds(tx, key_id, now_us)
+        if key_id in settled_keys:
+            by_window, first_expiry = open_holds.get(key_id, ({}, None))
             holds = (by_window, first_expiry if first_expiry is not None else keystate.NEVER)
-        if row is not None:
-            after.append(keystate.CountersAfter(key_id, int(row["usage"]), window_usage, holds))
-            reached = alerts.alerts_for(int(row["usage"]), row["all_time_limit"], window_usage, row["recurring_amount"],
-                                        alerts.thresholds_from_text(row["alert_thresholds"]))
-            deliveries += await outbox.fire_alerts(tx, key_id, row["project_id"], reached, now_us)
-        await changes.emit(tx, changes.COUNTERS, key_id, now_us)
+        after.append(keystate.CountersAfter(key_id, int(row["usage"]), charged, holds))
+        reached = alerts.alerts_for(int(row["usage"]), row["all_time_limit"], charged, row["recurring_amount"],
+                                    alerts.thresholds_from_text(row["alert_thresholds"]))
+        deliveries += await outbox.fire_alerts(tx, key_id, row["project_id"], reached, now_us)
+    await changes.emit_counters(tx, sorted(per_key), now_us)
     return after, deliveries
 
 
@@ -206,49 +180,17 @@ async def get_record(tenant, record_id: int | None) -> dict | None:
     """One usage record, if it belongs to a key of the caller's organization (for ``node(id:)``)."""
     if record_id is None:
         return None
-    return await sql.fetch_one(
-        sql.client(),
-        "SELECT u.id, u.request_id, u.occurred_at, u.model, u.provider, u.cost, u.source FROM usage_records u"
-        " JOIN api_keys k ON k.id = u.key_id WHERE u.id = ? AND k.org_id = ?",
-        [record_id, tenant.org_id],
-    )
+    return await usage_records.get_in_org(sql.client(), record_id, tenant.org_id)
 
 
 def records_page_args(first: int | None, after: str | None) -> tuple[int, tuple[int, ...] | None]:
     """The page size and the position after the cursor, or a VALIDATION refusal (no I/O: the
     GraphQL layer also runs this before any resolver, see schema/arguments.py)."""
     return page_size(first), after_position("u", after, 2)
-async def _settle_holds(tx, key_id: int, request_ids: list[str], now_us: int) -> dict[str, int | None]:
-    """Delete the holds these usage events settle; returns request id -> the window start each open
-    (unexpired) hold counted against. An expired hold no longer reserved anything: its usage is
-    like usage without a hold."""
-    windows: dict[str, int | None] = {}
-    for offset in range(0, len(request_ids), _CHUNK):
-        part = request_ids[offset:offset + _CHUNK]
-        rows = await sql.fetch(
-            tx,
-            f"DELETE FROM holds WHERE key_id = ? AND request_id IN ({', '.join('?' for _ in part)})"
-            " RETURNING request_id, window_start, expires_at",
-            [key_id, *part],
-        )
-        windows.update((r["request_id"], r["window_start"]) for r in rows if r["expires_at"] > now_us)
-    return windows
-
-
 async def records_page(key_id: int, first: int | None, after: str | None) -> Page[dict]:
     """A key's usage log, newest first (by when the request happened, then by arrival)."""
     size, position = records_page_args(first, after)
-    params: list = [key_id]
-    where = "key_id = ?"
-    if position is not None:
-        where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
-        params += [position[0], position[0], position[1]]
-    rows = await sql.fetch(
-        sql.client(),
-        "SELECT id, request_id, occurred_at, model, provider, cost, source FROM usage_records"
-        f" WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
-        [*params, size + 1],
-    )
+    rows = await usage_records.newest_first(sql.client(), key_id, position, size + 1)
     items = rows[:size]
     return Page(
         items=items,

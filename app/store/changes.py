@@ -77,11 +77,23 @@ async def emit(tx: BaseDBAsyncClient, kind: str, ref_id: int | None, now_us: int
         await sql.execute(tx, "INSERT INTO changes (kind, ref_id, at) VALUES (?, ?, ?)", [kind, ref_id, now_us])
         pending.changes.append((kind, ref_id))
         return
-    row = await sql.fetch_one(tx, "INSERT INTO changes (kind, ref_id, at) VALUES (?, ?, ?) RETURNING seq",
-                              [kind, ref_id, now_us])
+    await emit_counters(tx, [ref_id], now_us)
+
+
+async def emit_counters(tx: BaseDBAsyncClient, key_ids: list[int], now_us: int) -> None:
+    """``emit(tx, COUNTERS, key_id, now_us)`` for each key, in one statement."""
+    _pending_of(tx)
+    if not key_ids:
+        return
+    rows = await sql.fetch(tx, f"INSERT INTO changes (kind, ref_id, at) VALUES {', '.join('(?, ?, ?)' for _ in key_ids)}"
+                           " RETURNING seq", [v for key_id in key_ids for v in (COUNTERS, key_id, now_us)])
+    _remember_own(row["seq"] for row in rows)
+
+
+def _remember_own(seqs) -> None:
     if len(_own_counter_seqs) >= _MAX_OWN:  # the feed reads them within a poll; this never fills in practice
         _own_counter_seqs.clear()
-    _own_counter_seqs.add(row["seq"])
+    _own_counter_seqs.update(seqs)
 
 
 def written_here(seq: int) -> bool:

@@ -27,16 +27,40 @@ class CountersAfter:
     holds: tuple[dict[int | None, int], int] | None  # (open holds by window, first expiry) when it settled some
 
 
-async def open_holds(conn, key_id: int, now_us: int) -> tuple[dict[int | None, int], int | None]:
-    """A key's unexpired holds by the window they count in, and the first of their expiries."""
+def _marks(count: int, mark: str) -> str:
+    return ", ".join(mark for _ in range(count))
+
+
+# a (key id, request id) pair in a VALUES list: PostgreSQL must be told the key id is a number
+_PAIR = "(CAST(? AS BIGINT), ?)"
+
+
+async def open_holds_many(conn, key_ids: list[int], now_us: int) -> dict[int, tuple[dict[int | None, int], int | None]]:
+    """Per key: its unexpired holds by the window they count in, and the first of their expiries
+    (keys without open holds are left out). One statement for any number of keys."""
+    if not key_ids:
+        return {}
     rows = await sql.fetch(
         conn,
-        "SELECT window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
-        " WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
-        [key_id, now_us],
+        "SELECT key_id, window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
+        f" WHERE key_id IN ({_marks(len(key_ids), '?')}) AND expires_at > ? GROUP BY key_id, window_start",
+        [*key_ids, now_us],
     )
-    return ({r["window_start"]: int(r["amount"]) for r in rows},
-            min((int(r["first_expiry"]) for r in rows), default=None))
+    found: dict[int, tuple[dict[int | None, int], int | None]] = {}
+    for r in rows:
+        by_window, first = found.get(r["key_id"], ({}, None))
+        by_window[r["window_start"]] = int(r["amount"])
+        expiry = int(r["first_expiry"])
+        found[r["key_id"]] = (by_window, expiry if first is None else min(first, expiry))
+    return found
+
+
+async def created_at_of(conn, key_ids: list[int]) -> dict[int, int]:
+    """Key id -> when it was created (micros), for the keys that exist."""
+    if not key_ids:
+        return {}
+    rows = await sql.fetch(conn, f"SELECT id, created_at FROM api_keys WHERE id IN ({_marks(len(key_ids), '?')})", key_ids)
+    return {row["id"]: row["created_at"] for row in rows}
 
 
 async def key_row_by_hash(conn, key_hash: str, now_us: int) -> dict | None:
@@ -79,67 +103,154 @@ def window_start_of(row: dict, now_us: int) -> int | None:
     return windows.current_bounds(row["recurring_anchor"], window, now_us).start_us
 
 
-_SEEN = ("(SELECT COUNT(*) FROM holds WHERE key_id = ? AND request_id = ? AND expires_at > ?) AS held_ids,"
-         " (SELECT COUNT(*) FROM {request_ids} WHERE key_id = ? AND request_id = ?) AS settled_ids")
-
-
-def _seen(conn) -> str:
-    """Held and settled counts of one request id; settled ids are in usage_request_ids on PostgreSQL
-    (its usage_records is partitioned: app/store/usage_records.py)."""
-    return _SEEN.format(request_ids=usage_records.request_ids_table(conn))
-
-
-def _state(found: dict) -> RequestState:
-    if int(found["settled_ids"]):
-        return RequestState.SETTLED
-    return RequestState.HELD if int(found["held_ids"]) else RequestState.NEW
-
-
 async def request_state(conn, key_id: int, request_id: str, now_us: int) -> RequestState:
     """Whether a request id holds budget or has its usage recorded: two unique-index look-ups, one round trip."""
-    found = await sql.fetch_one(conn, f"SELECT {_seen(conn)}", [key_id, request_id, now_us, key_id, request_id])
-    return _state(found)
+    return (await request_states(conn, [(key_id, request_id)], now_us))[(key_id, request_id)]
 
 
-async def counters_under_lock(conn, row: dict, now_us: int, request_id: str) -> tuple[Counters, int | None, RequestState]:
-    """Usage and open (unexpired) holds of a key, all-time and in its current window, and what is
-    known of this request id (held, settled): one round trip."""
-    start = window_start_of(row, now_us)
-    key_id = row["id"]
-    window = "0 AS window_held, 0 AS window_usage"
-    params: list = [key_id, now_us]
-    if start is not None:
-        window = ("(SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ? AND window_start = ?)"
-                  " AS window_held,"
-                  " (SELECT COALESCE(SUM(usage), 0) FROM usage_windows WHERE key_id = ? AND window_start = ?) AS window_usage")
-        params += [key_id, now_us, start, key_id, start]
-    params += [key_id, request_id, now_us, key_id, request_id]
-    found = await sql.fetch_one(
+async def request_states(conn, pairs: list[tuple[int, str]], now_us: int) -> dict[tuple[int, str], RequestState]:
+    """What is known of each (key id, request id): settled (its usage is recorded), held (an open
+    hold), or new. One statement for any number of ids (unique-index look-ups)."""
+    if not pairs:
+        return {}
+    values = _marks(len(pairs), _PAIR)
+    params = [v for pair in pairs for v in pair]
+    rows = await sql.fetch(
         conn,
-        "SELECT (SELECT COALESCE(SUM(amount), 0) FROM holds WHERE key_id = ? AND expires_at > ?) AS held, "
-        + window + ", " + _seen(conn),
-        params,
+        f"SELECT key_id, request_id, 1 AS settled FROM {usage_records.request_ids_table(conn)}"
+        f" WHERE (key_id, request_id) IN (VALUES {values})"
+        " UNION ALL SELECT key_id, request_id, 0 AS settled FROM holds"
+        f" WHERE (key_id, request_id) IN (VALUES {values}) AND expires_at > ?",
+        [*params, *params, now_us],
     )
-    counters = Counters(usage=row["usage"], held=int(found["held"]), window_usage=int(found["window_usage"]),
-                        window_held=int(found["window_held"]))
-    return counters, start, _state(found)
+    states = {pair: RequestState.NEW for pair in pairs}
+    for r in rows:
+        pair = (r["key_id"], r["request_id"])
+        if int(r["settled"]):
+            states[pair] = RequestState.SETTLED
+        elif states[pair] is RequestState.NEW:
+            states[pair] = RequestState.HELD
+    return states
 
 
-async def take_hold(conn, key_id: int, request_id: str, amount: int, window_start: int | None, expires_at: int) -> None:
-    # an expired hold of the same request id is replaced
+@dataclass
+class LockedCounters:
+    """A locked key's counters as a hold transaction reads them, kept up to date in memory as the
+    transaction takes holds (nothing else can change them while the key's lock is held)."""
+
+    usage: int
+    held: int  # unexpired holds, every window
+    window_start: int | None  # the current window, None without a recurring limit
+    window_usage: int
+    window_held: int
+
+    def counters(self) -> Counters:
+        return Counters(usage=self.usage, held=self.held, window_usage=self.window_usage, window_held=self.window_held)
+
+    def hold(self, amount: int) -> None:
+        self.held += amount
+        self.window_held += amount if self.window_start is not None else 0
+
+
+async def counters_under_lock(conn, rows: list[dict], now_us: int) -> dict[int, LockedCounters]:
+    """Usage and open (unexpired) holds of locked keys, all-time and in each one's current window:
+    two statements for any number of keys."""
+    if not rows:
+        return {}
+    starts = {row["id"]: window_start_of(row, now_us) for row in rows}
+    held = await open_holds_many(conn, sorted(starts), now_us)
+    windowed = sorted((key_id, start) for key_id, start in starts.items() if start is not None)
+    window_usage: dict[tuple[int, int], int] = {}
+    if windowed:
+        found = await sql.fetch(
+            conn,
+            "SELECT key_id, window_start, usage FROM usage_windows"
+            f" WHERE (key_id, window_start) IN (VALUES {_marks(len(windowed), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')})",
+            [v for pair in windowed for v in pair],
+        )
+        window_usage = {(r["key_id"], r["window_start"]): int(r["usage"]) for r in found}
+    counters: dict[int, LockedCounters] = {}
+    for row in rows:
+        key_id, start = row["id"], starts[row["id"]]
+        by_window = held.get(key_id, ({}, None))[0]
+        counters[key_id] = LockedCounters(
+            usage=int(row["usage"]), held=sum(by_window.values()), window_start=start,
+            window_usage=window_usage.get((key_id, start), 0) if start is not None else 0,
+            window_held=by_window.get(start, 0) if start is not None else 0,
+        )
+    return counters
+
+
+async def take_holds(conn, holds: list[tuple[int, str, int, int | None, int]]) -> None:
+    """Insert ``(key id, request id, amount, window start, expires at)`` holds, one statement; an
+    expired hold of the same request id is replaced. Each request id appears once."""
+    if not holds:
+        return
     await sql.execute(
         conn,
-        "INSERT INTO holds (key_id, request_id, amount, window_start, expires_at) VALUES (?, ?, ?, ?, ?)"
+        f"INSERT INTO holds (key_id, request_id, amount, window_start, expires_at) VALUES {_marks(len(holds), '(?, ?, ?, ?, ?)')}"
         " ON CONFLICT (key_id, request_id) DO UPDATE SET amount = excluded.amount,"
         " window_start = excluded.window_start, expires_at = excluded.expires_at",
-        [key_id, request_id, amount, window_start, expires_at],
+        [v for hold in holds for v in hold],
     )
 
 
-async def lock_and_read(conn, key_id: int) -> dict | None:
-    """Serialize hold-takers of one key (a row lock on PostgreSQL, the write lock on SQLite) until the
-    transaction ends, and read the key under that lock; None when the key is gone. Changes nothing."""
-    return await sql.fetch_one(conn, f"UPDATE api_keys SET usage = usage WHERE id = ? RETURNING {_KEY_COLUMNS}", [key_id])
+async def lock_and_read(conn, key_ids: list[int]) -> dict[int, dict]:
+    """Serialize writers of these keys until the transaction ends (row locks taken in id order on
+    PostgreSQL, the write lock on SQLite) and read them under those locks; a key that is gone is
+    left out. Changes nothing. One statement for any number of keys."""
+    if not key_ids:
+        return {}
+    marks = _marks(len(key_ids), "?")
+    if sql.is_postgres(conn):
+        # FOR NO KEY UPDATE is the lock an UPDATE of non-key columns takes; ORDER BY takes them in id order
+        statement = f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE"
+    else:
+        # SQLite has no row locks: the first write of the transaction takes the database's write lock
+        statement = f"UPDATE api_keys SET usage = usage WHERE id IN ({marks}) RETURNING {_KEY_COLUMNS}"
+    return {row["id"]: row for row in await sql.fetch(conn, statement, key_ids)}
+
+
+async def add_usage(conn, per_key: dict[int, int], now_us: int) -> dict[int, dict]:
+    """Add each key's amount to its all-time usage and mark it used now; returns, per key that exists,
+    its row after the update (usage, limits, thresholds, project). One statement for any number of
+    keys; the caller holds the keys' locks (``lock_and_read``)."""
+    if not per_key:
+        return {}
+    key_ids = sorted(per_key)
+    rows = await sql.fetch(
+        conn,
+        "UPDATE api_keys SET usage = api_keys.usage + v.column2,"
+        " last_used_at = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < ? THEN ?"
+        " ELSE api_keys.last_used_at END"
+        f" FROM (VALUES {_marks(len(key_ids), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+        " WHERE api_keys.id = v.column1"
+        " RETURNING api_keys.id, api_keys.usage, api_keys.recurring_amount, api_keys.recurring_value,"
+        " api_keys.recurring_unit, api_keys.recurring_anchor, api_keys.all_time_limit, api_keys.alert_thresholds,"
+        " api_keys.project_id",
+        [now_us, now_us, *(v for key_id in key_ids for v in (key_id, per_key[key_id]))],
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def settle_holds(conn, pairs: list[tuple[int, str]], now_us: int) -> tuple[dict[tuple[int, str], int | None], set[int]]:
+    """Delete the holds these (key id, request id) usage events settle. Returns (key, request id) ->
+    the window start each open (unexpired) hold counted against, and the keys that had such holds.
+    An expired hold no longer reserved anything: its usage is like usage without a hold."""
+    windows: dict[tuple[int, str], int | None] = {}
+    for offset in range(0, len(pairs), _CHUNK):
+        part = pairs[offset:offset + _CHUNK]
+        rows = await sql.fetch(
+            conn,
+            f"DELETE FROM holds WHERE (key_id, request_id) IN (VALUES {_marks(len(part), _PAIR)})"
+            " RETURNING key_id, request_id, window_start, expires_at",
+            [v for pair in part for v in pair],
+        )
+        windows.update(((r["key_id"], r["request_id"]), r["window_start"]) for r in rows if r["expires_at"] > now_us)
+    return windows, {key_id for key_id, _ in windows}
+
+
+_CHUNK = 1000  # pairs per statement: 2 parameters each stays far below every backend's limit
 
 
 async def purge_expired_holds(conn, now_us: int) -> int:

@@ -105,9 +105,28 @@ async def in_time_order(conn, key_id: int, from_us: int, to_us: int, after: tupl
     if after is not None:
         where += " AND (occurred_at > ? OR (occurred_at = ? AND id > ?))"
         params += [after[0], after[0], after[1]]
-    return await sql.fetch(
+    return await sql.fetch(conn, f"{_RECORD} WHERE {where} ORDER BY occurred_at, id LIMIT ?", [*params, limit])
+
+
+_RECORD = "SELECT id, request_id, occurred_at, model, provider, cost, source FROM usage_records"
+
+
+async def get_in_org(conn, record_id: int, org_id: int) -> dict | None:
+    """One record, if it belongs to a key of that organization."""
+    return await sql.fetch_one(
         conn,
-        "SELECT id, request_id, occurred_at, model, provider, cost, source FROM usage_records"
-        f" WHERE {where} ORDER BY occurred_at, id LIMIT ?",
-        [*params, limit],
+        "SELECT u.id, u.request_id, u.occurred_at, u.model, u.provider, u.cost, u.source FROM usage_records u"
+        " JOIN api_keys k ON k.id = u.key_id WHERE u.id = ? AND k.org_id = ?",
+        [record_id, org_id],
     )
+
+
+async def newest_first(conn, key_id: int, before: tuple[int, int] | None, limit: int) -> list[dict]:
+    """Up to ``limit`` records of a key, newest first (by when the request happened, then by
+    arrival), before the position ``(occurred_at, id)`` of the last one already read."""
+    params: list = [key_id]
+    where = "key_id = ?"
+    if before is not None:
+        where += " AND (occurred_at < ? OR (occurred_at = ? AND id < ?))"
+        params += [before[0], before[0], before[1]]
+    return await sql.fetch(conn, f"{_RECORD} WHERE {where} ORDER BY occurred_at DESC, id DESC LIMIT ?", [*params, limit])

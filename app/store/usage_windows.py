@@ -1,5 +1,5 @@
 """The usage_windows table read in bulk: each key's usage in a given window (writes happen with the
-usage itself, app/store/keystate.py)."""
+usage itself, ``add``)."""
 from __future__ import annotations
 
 from app.store import sql
@@ -23,3 +23,22 @@ async def window_usage_many(pairs: list[tuple[int, int]]) -> dict[tuple[int, int
         if pair in result:
             result[pair] = row["usage"]
     return result
+
+
+async def add(tx, amounts: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """Add ``{(key id, window start): amount}`` to the windows' usage, creating the rows that do not
+    exist; returns each window's usage after the update. One statement per 1000 windows, in
+    (key, window) order; the caller holds the keys' locks."""
+    slots = sorted(amounts)
+    after: dict[tuple[int, int], int] = {}
+    for offset in range(0, len(slots), 1000):
+        part = slots[offset:offset + 1000]
+        rows = await sql.fetch(
+            tx,
+            f"INSERT INTO usage_windows (key_id, window_start, usage) VALUES {', '.join('(?, ?, ?)' for _ in part)}"
+            " ON CONFLICT (key_id, window_start) DO UPDATE SET usage = usage_windows.usage + excluded.usage"
+            " RETURNING key_id, window_start, usage",
+            [v for slot in part for v in (*slot, amounts[slot])],
+        )
+        after.update(((r["key_id"], r["window_start"]), int(r["usage"])) for r in rows)
+    return after
