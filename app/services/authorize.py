@@ -125,36 +125,41 @@ async def decide_holds(cache: KeyEntries, items: list[HoldRequest]) -> list[Answ
     of instances cannot together over-allocate a limit.
     """
     now_us = max(item.now_us for item in items)
-    answers: list[Answer] = []
-    taken: list[tuple[int, str, int, int | None, int]] = []
-    async with changes.write() as tx:
-        rows = await keystate.lock_and_read(tx, sorted({item.snapshot.key_id for item in items}))
-        counters = await keystate.counters_under_lock(tx, [rows[key_id] for key_id in sorted(rows)], now_us)
-        states = await keystate.request_states(
-            tx, sorted({(i.snapshot.key_id, i.body.request_id) for i in items if i.snapshot.key_id in rows}), now_us)
-        for item in items:
-            row = rows.get(item.snapshot.key_id)
-            if row is None:
-                answers.append(Answer(decision.decide(None, decision.Counters(), item.request, item.catalog, now_us)))
-                continue
-            snapshot = keystate.snapshot_from(row, item.snapshot.rules)
-            pair = (snapshot.key_id, item.body.request_id)
-            locked = counters[snapshot.key_id]
-            before = locked.counters()
-            verdict = decision.decide(snapshot, before, item.request, item.catalog, now_us, state=states[pair])
-            if verdict.allowed and states[pair] is RequestState.NEW:
-                amount, expires_at = item.body.estimated_cost, hold_expiry(now_us, item.hold_seconds)
-                taken.append((snapshot.key_id, item.body.request_id, amount, locked.window_start, expires_at))
-                # this instance's cache entry is brought up to date in place once the transaction commits
-                changes.after_commit(tx, functools.partial(cache.held_here, snapshot.key_id, before,
-                                                           locked.window_start, amount, expires_at))
-                locked.hold(amount)
-                states[pair] = RequestState.HELD
-            answers.append(Answer(verdict, snapshot.key_id, snapshot.project_id))
-        await keystate.take_holds(tx, taken)
-        # other instances answer soft checks from their caches: they must count these holds too
-        await changes.emit_counters(tx, sorted({hold[0] for hold in taken}), now_us)
+    answers = await changes.write_at_once(functools.partial(_decide_in, cache, items, now_us))
     for answer in answers:
         if answer.decision.allowed:
             cache.touch(answer.key_id, now_us)
+    return answers
+
+
+async def _decide_in(cache: KeyEntries, items: list[HoldRequest], now_us: int, tx) -> list[Answer]:
+    """The transaction of ``decide_holds``; it awaits nothing but its statements (one hop on SQLite)."""
+    answers: list[Answer] = []
+    taken: list[tuple[int, str, int, int | None, int]] = []
+    rows = await keystate.lock_and_read(tx, sorted({item.snapshot.key_id for item in items}))
+    counters = await keystate.counters_under_lock(tx, [rows[key_id] for key_id in sorted(rows)], now_us)
+    states = await keystate.request_states(
+        tx, sorted({(i.snapshot.key_id, i.body.request_id) for i in items if i.snapshot.key_id in rows}), now_us)
+    for item in items:
+        row = rows.get(item.snapshot.key_id)
+        if row is None:
+            answers.append(Answer(decision.decide(None, decision.Counters(), item.request, item.catalog, now_us)))
+            continue
+        snapshot = keystate.snapshot_from(row, item.snapshot.rules)
+        pair = (snapshot.key_id, item.body.request_id)
+        locked = counters[snapshot.key_id]
+        before = locked.counters()
+        verdict = decision.decide(snapshot, before, item.request, item.catalog, now_us, state=states[pair])
+        if verdict.allowed and states[pair] is RequestState.NEW:
+            amount, expires_at = item.body.estimated_cost, hold_expiry(now_us, item.hold_seconds)
+            taken.append((snapshot.key_id, item.body.request_id, amount, locked.window_start, expires_at))
+            # this instance's cache entry is brought up to date in place once the transaction commits
+            changes.after_commit(tx, functools.partial(cache.held_here, snapshot.key_id, before,
+                                                       locked.window_start, amount, expires_at))
+            locked.hold(amount)
+            states[pair] = RequestState.HELD
+        answers.append(Answer(verdict, snapshot.key_id, snapshot.project_id))
+    await keystate.take_holds(tx, taken)
+    # other instances answer soft checks from their caches: they must count these holds too
+    await changes.emit_counters(tx, sorted({hold[0] for hold in taken}), now_us)
     return answers

@@ -39,8 +39,7 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
         try:
             return await _record_once(clock, events, retention_days)
         except IntegrityError:
-            # a key was deleted between our look-up and the insert: look again; or (PostgreSQL) an
-            # event fell in a month that had no partition yet (now created): write again
+            # (PostgreSQL) an event fell in a month that had no partition yet (now created): write again
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -48,13 +47,30 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
 
 async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> list[EventResult]:
     now_us = to_micros(clock.now())
-    known = await keystate.created_at_of(sql.client(), sorted({e.key_id for e in events}))
+    dated: list[int] = []  # when the events to insert happened (to create missing partitions)
+    try:
+        return await changes.write_at_once(functools.partial(_record_in, events, now_us, retention_days, dated))
+    except IntegrityError as exc:
+        if dated and partitions.missing_partition(exc):
+            await partitions.cover(min(dated), max(dated))
+        raise
+
+
+async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int, dated: list[int], tx) -> list[EventResult]:
+    """The batch's one transaction: records, totals, windows, holds, rollups. Each statement covers
+    every key of the batch, so a batch costs the same number of round trips however many keys and
+    events it carries; on SQLite the whole transaction is one hop to its thread."""
+    # lock the keys' rows first, in id order, and check the events against them under those locks
+    # (a key cannot go away meanwhile): on PostgreSQL the inserts below would otherwise each take
+    # a foreign-key share lock on the same busy row (slow), and on SQLite the transaction takes
+    # the write lock at its first statement
+    locked = await keystate.lock_and_read(tx, sorted({e.key_id for e in events}))
     results: list[EventResult | None] = [None] * len(events)
     fresh: dict[tuple[int, str], int] = {}  # (key, request id) -> index of its first event in the batch
     for index, event in enumerate(events):
-        if event.key_id not in known:
+        if event.key_id not in locked:
             results[index] = EventResult(event.request_id, False, "NOT_FOUND", "no API key has this keyId")
-        elif event.occurred_at is not None and not occurred_at_allowed(event.occurred_at, known[event.key_id], now_us):
+        elif event.occurred_at is not None and not occurred_at_allowed(event.occurred_at, locked[event.key_id]["created_at"], now_us):
             results[index] = EventResult(event.request_id, False, "VALIDATION", OCCURRED_AT_MESSAGE)
         elif event.occurred_at is not None and too_old(event.occurred_at, now_us, retention_days):
             results[index] = EventResult(event.request_id, False, "VALIDATION", too_old_message(retention_days))
@@ -62,16 +78,10 @@ async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> 
             results[index] = EventResult(event.request_id, False)
         else:
             fresh[(event.key_id, event.request_id)] = index
-    inserted: set[tuple[int, str]] = set()
-    overflowed: set[tuple[int, str]] = set()
+    inserted, overflowed = set(), set()
     if fresh:
-        try:
-            counters_after, inserted, overflowed = await _write(events, fresh, now_us)
-        except IntegrityError as exc:
-            if partitions.missing_partition(exc):
-                dated = [events[i].occurred_at if events[i].occurred_at is not None else now_us for i in fresh.values()]
-                await partitions.cover(min(dated), max(dated))
-            raise
+        dated.extend(events[i].occurred_at if events[i].occurred_at is not None else now_us for i in fresh.values())
+        inserted, overflowed = await _write(tx, events, fresh, {key_id: row["usage"] for key_id, row in locked.items()}, now_us)
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(
@@ -83,35 +93,27 @@ async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> 
     return results  # type: ignore[return-value]
 
 
-async def _write(events: list[UsageEvent], fresh: dict, now_us: int) -> tuple[list, set, set]:
-    """The batch's one transaction: records, totals, windows, holds, rollups. Returns the counters it
-    left, the (key, request id) pairs recorded and those refused for LIMIT_OVERFLOW. Each statement
-    covers every key of the batch, so a batch costs the same number of round trips however many
-    keys and events it carries."""
-    async with changes.write() as tx:
-        # lock the keys' rows first, in id order: on PostgreSQL the inserts below would otherwise
-        # each take a foreign-key share lock on the same busy row (slow), and on SQLite the
-        # transaction takes the write lock at its first statement
-        locked = await keystate.lock_and_read(tx, sorted({key_id for key_id, _ in fresh}))
-        usage_before = {key_id: row["usage"] for key_id, row in locked.items()}
-        # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
-        pending = [events[fresh[pair]] for pair in sorted(fresh)]
-        inserted = await usage_records.insert_new(tx, [
-            (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us, now_us, e.model,
-             e.provider, e.cost, e.source.value) for e in pending])
-        overflowed = _overflowing(events, fresh, inserted, usage_before)
-        await usage_records.delete(tx, overflowed)
-        inserted -= overflowed
-        recorded = [events[fresh[pair]] for pair in sorted(inserted)]
-        counters_after, deliveries = await _apply_totals(tx, recorded, now_us)
-        await rollups.add(tx, sums_by_hour(
-            (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
-        ))
-        # this instance's cache entries take the committed counters in place
-        changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
-        if deliveries:
-            changes.after_commit(tx, outbox.wake)
-    return counters_after, inserted, overflowed
+async def _write(tx, events: list[UsageEvent], fresh: dict, usage_before: dict[int, int], now_us: int) -> tuple[set, set]:
+    """Insert the fresh events under the keys' locks; returns the (key, request id) pairs recorded and
+    those refused for LIMIT_OVERFLOW."""
+    # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
+    pending = [events[fresh[pair]] for pair in sorted(fresh)]
+    inserted = await usage_records.insert_new(tx, [
+        (e.key_id, e.request_id, e.occurred_at if e.occurred_at is not None else now_us, now_us, e.model,
+         e.provider, e.cost, e.source.value) for e in pending])
+    overflowed = _overflowing(events, fresh, inserted, usage_before)
+    await usage_records.delete(tx, overflowed)
+    inserted -= overflowed
+    recorded = [events[fresh[pair]] for pair in sorted(inserted)]
+    counters_after, deliveries = await _apply_totals(tx, recorded, now_us)
+    await rollups.add(tx, sums_by_hour(
+        (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
+    ))
+    # this instance's cache entries take the committed counters in place
+    changes.after_commit(tx, functools.partial(changes.counted_locally, counters_after))
+    if deliveries:
+        changes.after_commit(tx, outbox.wake)
+    return inserted, overflowed
 
 
 def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_before: dict[int, int]) -> set:

@@ -11,12 +11,14 @@ raises, so no change can reach the feed and silently miss this instance's caches
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app.store import sql
+from app.store import one_hop, sql
+
+T = TypeVar("T")
 
 KEY = "key"            # a key's settings changed (or it was created or deleted)
 COUNTERS = "counters"  # only a key's usage or holds changed: its writer updates its cache in place
@@ -39,6 +41,13 @@ class _Pending:
         self.changes: list[tuple[str, int | None]] = []
         self.callbacks: list[Callable[[], None]] = []
 
+    def apply(self) -> None:
+        """After the commit: this instance's caches take the changes, then the callbacks run."""
+        for kind, ref_id in self.changes:
+            applied_locally(kind, ref_id)
+        for callback in self.callbacks:
+            callback()
+
 
 _PENDING = "_keyplane_pending"  # the attribute of a write()'s transaction holding its _Pending
 
@@ -50,10 +59,22 @@ async def write() -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction() as tx:
         setattr(tx, _PENDING, pending)
         yield tx
-    for kind, ref_id in pending.changes:
-        applied_locally(kind, ref_id)
-    for callback in pending.callbacks:
-        callback()
+    pending.apply()
+
+
+async def write_at_once(body: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
+    """``write()`` for a transaction whose body awaits nothing but its own statements (the data
+    plane's usage batches and groups of holds): on SQLite it runs whole in one hop to the
+    database's thread (app/store/one_hop.py). Returns what ``body(tx)`` returns."""
+    pending = _Pending()
+
+    async def with_pending(tx: BaseDBAsyncClient) -> T:
+        setattr(tx, _PENDING, pending)
+        return await body(tx)
+
+    result = await one_hop.transaction(with_pending)
+    pending.apply()
+    return result
 
 
 def _pending_of(tx: BaseDBAsyncClient) -> _Pending:

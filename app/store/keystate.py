@@ -9,7 +9,7 @@ from app.store import iam_rules, sql, usage_records
 
 _KEY_COLUMNS = (
     "id, project_id, enabled, expires_at, all_time_limit, recurring_amount, recurring_value, recurring_unit,"
-    " recurring_anchor, usage, last_used_at"
+    " recurring_anchor, usage, last_used_at, created_at"
 )
 
 
@@ -53,14 +53,6 @@ async def open_holds_many(conn, key_ids: list[int], now_us: int) -> dict[int, tu
         expiry = int(r["first_expiry"])
         found[r["key_id"]] = (by_window, expiry if first is None else min(first, expiry))
     return found
-
-
-async def created_at_of(conn, key_ids: list[int]) -> dict[int, int]:
-    """Key id -> when it was created (micros), for the keys that exist."""
-    if not key_ids:
-        return {}
-    rows = await sql.fetch(conn, f"SELECT id, created_at FROM api_keys WHERE id IN ({_marks(len(key_ids), '?')})", key_ids)
-    return {row["id"]: row["created_at"] for row in rows}
 
 
 async def key_row_by_hash(conn, key_hash: str, now_us: int) -> dict | None:
