@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.dataplane.errors import database_unavailable
@@ -38,22 +39,17 @@ class RequestGuards:
             return
         path = scope.get("path", "")
         headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            try:
-                if int(declared) > self.max_body:
-                    await error_for_path(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
-                    return
-            except ValueError:
-                await error_for_path(path, 400, "BAD_REQUEST", "invalid Content-Length")(scope, receive, send)
-                return
+        refused = length_refusal(path, headers.get(b"content-length"), self.max_body)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self._call_masked(scope, receive, send, path)
             return
         try:
-            body = await self._read(receive)
+            body = await read_body(receive, self.max_body)
         except TooLarge:
-            await error_for_path(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")(scope, receive, send)
+            await too_large(path)(scope, receive, send)
             return
         except ClientGone:
             return
@@ -69,21 +65,6 @@ class RequestGuards:
 
         await self._call_masked(scope, replay, send, path)
 
-    async def _read(self, receive: Receive) -> bytes:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientGone()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise TooLarge()
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
     async def _call_masked(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = False
 
@@ -96,16 +77,49 @@ class RequestGuards:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            if database_unavailable(exc):
-                # an outage, not a bug: one line, no traceback, and a 503 the client may retry
-                log.warning("database unavailable on %s: %s", path, type(exc).__name__)
-                if started:
-                    raise
-                await error_for_path(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")(scope, receive, send)
-                return
-            # a bug: the traceback goes to the log, the client learns nothing about it
-            log.error("unhandled error on %s: %s", path, type(exc).__name__, exc_info=exc)
             if started:
+                failure(path, exc)
                 raise
-            await error_for_path(path, 500, "INTERNAL", "internal error")(scope, receive, send)
+            await failure(path, exc)(scope, receive, send)
 
+
+def too_large(path: str) -> Response:
+    return error_for_path(path, 413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 1 MiB")
+
+
+def length_refusal(path: str, declared: bytes | None, max_body: int) -> Response | None:
+    """The answer to a Content-Length over the limit or unreadable, before any body is read."""
+    if declared is None:
+        return None
+    try:
+        return too_large(path) if int(declared) > max_body else None
+    except ValueError:
+        return error_for_path(path, 400, "BAD_REQUEST", "invalid Content-Length")
+
+
+async def read_body(receive: Receive, max_body: int) -> bytes:
+    """The whole body, refused (TooLarge) as soon as it passes the limit, whatever Content-Length said."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body:
+            raise TooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def failure(path: str, exc: Exception) -> Response:
+    """What a handler's escaped exception becomes, logged: a database outage is a 503 the client may
+    retry (one line, no traceback); anything else is a bug, a masked 500 (the traceback goes to the
+    log, the client learns nothing about it)."""
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s: %s", path, type(exc).__name__)
+        return error_for_path(path, 503, "UNAVAILABLE", "the database is unavailable; retry shortly")
+    log.error("unhandled error on %s: %s", path, type(exc).__name__, exc_info=exc)
+    return error_for_path(path, 500, "INTERNAL", "internal error")

@@ -7,6 +7,8 @@ shape, ``app/dataplane/ext_authz.py``: that is what an OpenAI client of the gate
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -22,11 +24,27 @@ def graphql_error_body(code: str, message: str) -> dict:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP endpoint's answer before it is encoded: status, JSON body, extra headers."""
+
+    status: int
+    body: dict
+    headers: dict | None = None
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body, status_code=self.status, headers=self.headers)
+
+
+def error_reply(status: int, code: str, message: str, headers: dict | None = None) -> Reply:
     """An HTTP endpoint's error; a 401 always carries the Bearer challenge."""
     if status == 401:
         headers = {**BEARER_CHALLENGE, **(headers or {})}
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    return Reply(status, error_body(code, message), headers)
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return error_reply(status, code, message, headers).response()
 
 
 def graphql_error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:

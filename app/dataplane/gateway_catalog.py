@@ -14,9 +14,9 @@ from app.services import catalog
 
 def endpoint(dataplane):
     async def gateway_catalog(request: Request) -> JSONResponse:
-        refused = await dataplane._gateway(request)  # the data plane's own gateway-token check
+        refused = await dataplane._refused(request.headers.get("authorization"))  # the data plane's token check
         if refused is not None:
-            return refused
+            return refused.response()
         return JSONResponse(catalog_to_json(await catalog.current()))
 
     return gateway_catalog

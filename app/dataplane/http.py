@@ -13,7 +13,7 @@ from app.domain import ids
 from app.domain.decision import PERIOD_USAGE_EXCEEDED
 from app.domain.timeconv import to_micros
 from app.domain.usage import EventError
-from app.http_errors import error_response
+from app.http_errors import Reply, error_reply
 from app.services import authorize as authorize_service
 from app.services import usage as usage_service
 from app.services.callers import Gateway
@@ -55,23 +55,24 @@ class DataPlane:
         self.hold_writes: GroupCommit = GroupCommit(lambda items: authorize_service.decide_holds(self.cache, items),
                                                     max_items=500)
 
-    async def _gateway(self, request: Request) -> JSONResponse | None:
-        caller = await self.tokens.caller(request.headers.get("authorization"))
+    async def _refused(self, authorization: str | None) -> Reply | None:
+        caller = await self.tokens.caller(authorization)
         if caller is None:
-            return error_response(401, "UNAUTHENTICATED", "a valid gateway token is required: Authorization: Bearer kpg_…")
+            return error_reply(401, "UNAUTHENTICATED", "a valid gateway token is required: Authorization: Bearer kpg_…")
         if not isinstance(caller, Gateway):
-            return error_response(403, "FORBIDDEN", "management tokens may not use the data plane: use a gateway token")
+            return error_reply(403, "FORBIDDEN", "management tokens may not use the data plane: use a gateway token")
         return None
 
-    async def authorize(self, request: Request) -> JSONResponse:
+    async def authorize_reply(self, authorization: str | None, raw: bytes) -> Reply:
+        """/v1/authorize from the request's Authorization header and body."""
         with self.metrics.timer("authorize"):
-            refused = await self._gateway(request)
+            refused = await self._refused(authorization)
             if refused is not None:
                 return refused
             try:
-                body = parse_authorize(await body_of(request))
+                body = parse_authorize(raw)
             except BadRequest as exc:
-                return error_response(exc.status, exc.code, exc.message)
+                return error_reply(exc.status, exc.code, exc.message)
             answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds,
                                                        self.hold_writes.submit)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
@@ -80,22 +81,22 @@ class DataPlane:
                 resets = await window_resets_at(self.cache, body.key, to_micros(self.clock.now()))
                 if resets is not None:
                     reply["resetsAt"] = resets.isoformat()
-            return JSONResponse(reply)
+            return Reply(200, reply)
 
-    async def usage(self, request: Request) -> JSONResponse:
+    async def usage_reply(self, authorization: str | None, raw: bytes) -> Reply:
+        """/v1/usage from the request's Authorization header and body."""
         with self.metrics.timer("usage"):
-            response = await self._usage(request)
-        return response
+            return await self._usage(authorization, raw)
 
-    async def _usage(self, request: Request) -> JSONResponse:
-        refused = await self._gateway(request)
+    async def _usage(self, authorization: str | None, raw: bytes) -> Reply:
+        refused = await self._refused(authorization)
         if refused is not None:
             return refused
         try:
-            events = parse_usage(await body_of(request))
+            events = parse_usage(raw)
         except BadRequest as exc:
             self.metrics.child(self.metrics.usage_events, "bad_request").inc()
-            return error_response(exc.status, exc.code, exc.message)
+            return error_reply(exc.status, exc.code, exc.message)
         valid = [e for e in events if not isinstance(e, EventError)]
         recorded = iter(await self.usage_writes.submit(valid) if valid else [])
         results = []
@@ -112,4 +113,11 @@ class DataPlane:
         for item in results:
             outcome = "recorded" if item["recorded"] else ("error" if "error" in item else "duplicate")
             self.metrics.child(self.metrics.usage_events, outcome).inc()
-        return JSONResponse({"results": results})
+        return Reply(200, {"results": results})
+
+    # the routed endpoints (app/dataplane/hot_path.py answers most requests before the router)
+    async def authorize(self, request: Request) -> JSONResponse:
+        return (await self.authorize_reply(request.headers.get("authorization"), await body_of(request))).response()
+
+    async def usage(self, request: Request) -> JSONResponse:
+        return (await self.usage_reply(request.headers.get("authorization"), await body_of(request))).response()
