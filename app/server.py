@@ -29,7 +29,7 @@ from app.services import catalog
 from app.services.deliverer import Deliverer
 from app.services.webhook_targets import Resolver
 from app.settings import Settings
-from app.store import audit, changes, keystate, outbox, partitions, sql, usage_records
+from app.store import alert_firings, audit, changes, keystate, outbox, partitions, sql, usage_records
 from schema.build import build_schema
 
 log = logging.getLogger("keyplane")
@@ -65,11 +65,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     key_cache = KeyCache()
     token_cache = TokenCache(clock)
     last_purge_us: list[int | None] = [None]
+    firings_after_key = [0]  # where the pruning of alert firings goes on (a large table takes several runs)
 
     async def housekeeping() -> None:
         """After each poll of the change feed: write last-use times; once a minute drop expired holds,
         change-feed rows older than an hour (every instance has long applied them), and audit events
-        finished webhook deliveries and raw usage records past their retention (in bounded batches)."""
+        finished webhook deliveries and raw usage records past their retention, and the alert firings
+        of recurring windows that have ended (in bounded batches)."""
         await key_cache.flush_last_used()
         now_us = to_micros(clock.now())
         last = last_purge_us[0]
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
                 await audit.prune(sql.client(), now_us - settings.audit_retention_days * DAY_US)
             if settings.webhook_retention_days > 0:
                 await outbox.prune(sql.client(), now_us - settings.webhook_retention_days * DAY_US)
+            _, firings_after_key[0] = await alert_firings.prune_ended(sql.client(), now_us, firings_after_key[0])
             await partitions.ensure_ahead(now_us)  # PostgreSQL: months to come get their partitions early
             usage_cutoff = retention.prune_before(now_us, settings.usage_retention_days)
             if usage_cutoff is not None:

@@ -12,9 +12,15 @@ import enum
 import json
 from dataclasses import dataclass
 
+from app.domain.windows import Window, current_bounds
+
 DEFAULT_THRESHOLDS: tuple[int, ...] = (80,)
 MAX_THRESHOLDS = 5
 ALL_TIME_WINDOW = 0  # the window_start of the all-time limit in alert_firings
+# a recurring window's firings are forgotten this long after the window ended: an instance whose
+# clock is behind may still be charging it (usage settling an open hold is guarded by the store)
+FIRING_GRACE_US = 3_600 * 1_000_000
+EVERY_WINDOW = 2**63 - 1  # without a recurring limit no recurring alert can fire: every window has ended
 
 
 class EventType(str, enum.Enum):
@@ -88,3 +94,22 @@ def alerts_for(usage: int, all_time_limit: int | None, window_usage: dict[int, i
             alerts += [Alert(LimitKind.RECURRING, start, recurring_amount, event, t, window_usage[start])
                        for event, t in reached(window_usage[start], recurring_amount, thresholds)]
     return alerts
+
+
+def firings_ended_before(window: Window | None, anchor_us: int | None, now_us: int,
+                         grace_us: int = FIRING_GRACE_US) -> int | None:
+    """The recurring windows of a key (its limit's ``window`` and ``anchor_us`` now) that start before
+    the returned time ended at least ``grace_us`` ago: their firings can be forgotten, since usage can
+    no longer reach their thresholds. None: no window has ended so long ago. The all-time limit's
+    firings (``ALL_TIME_WINDOW``) are never forgotten, and the current window's never are either, so
+    nothing fires twice.
+
+    Windows are back to back, so the window ``grace_us`` ago starts where every older one has ended;
+    a window of an earlier recurring limit (starting before the anchor) ended when the new limit was
+    set, at the anchor."""
+    if window is None or anchor_us is None:
+        return EVERY_WINDOW
+    then = now_us - grace_us
+    if then < anchor_us:
+        return None
+    return current_bounds(anchor_us, window, then).start_us

@@ -116,7 +116,7 @@ class LiveServer:
     """keyplane under uvicorn in a thread with its own event loop; the app's lifespan opens and
     closes the database. ``call`` runs a coroutine (services) on that loop."""
 
-    def __init__(self, database_url: str, clock: ThreadSafeClock) -> None:
+    def __init__(self, database_url: str, clock: ThreadSafeClock, **settings) -> None:
         import uvicorn
 
         from app.server import create_app
@@ -125,7 +125,7 @@ class LiveServer:
         self.clock = clock
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(Settings(database_url=database_url, poll_interval_ms=50), clock)
+        self.app = create_app(Settings(database_url=database_url, poll_interval_ms=50, **settings), clock)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="on", access_log=False))
         self.loop = asyncio.new_event_loop()
@@ -225,10 +225,16 @@ def clock() -> ThreadSafeClock:
 
 
 @pytest.fixture
-def site(browser, tmp_path, clock):
+def site_settings() -> dict:
+    """Settings of the live server besides the defaults (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def site(browser, tmp_path, clock, site_settings):
     from app.cli import bootstrap
 
-    server = LiveServer(f"sqlite://{tmp_path}/kp.sqlite3", clock)
+    server = LiveServer(f"sqlite://{tmp_path}/kp.sqlite3", clock, **site_settings)
     server.start()
     try:
         management, gateway = server.call(bootstrap(clock))

@@ -1,6 +1,6 @@
 """The generated TypeScript documents (clients/typescript) against a live server: the smoke
-script is compiled with the pinned tsc and run with Node's fetch; what it saw must match what
-the server holds."""
+script is compiled with the pinned tsc and run with Node's fetch; it sends every operation of
+graphql/queries/, and what it saw must match what the server holds."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ import subprocess
 import httpx
 
 from tests.clients.conftest import CLIENTS, require
+from tests.clients.test_python_client import operations_in_the_folder
 from tests.support.documents import document
 
 TYPESCRIPT = CLIENTS / "typescript"
@@ -51,11 +52,23 @@ def test_the_typescript_documents_drive_a_live_server(keyplane, tmp_path):
     assert seen["renameErrors"] == [{"code": "VALIDATION", "field": "name"}] and seen["renamed"] is None
     assert seen["deletedId"] == seen["keyId"]
     assert "From TypeScript" in seen["projectNames"]
+    assert seen["statuses"] == ["DISABLED", "ACTIVE"]
+    assert seen["rules"] == [{"type": "ALLOW_MODELS", "values": ["openai/*"]}]
+    assert seen["webhookSecretPrefix"] == "whsec_" and seen["webhookDescription"] == "rotations"
+    assert seen["listedWebhookIds"] == [seen["webhookId"]] and seen["deletedWebhookId"] == seen["webhookId"]
+    assert seen["rolledSecretPrefix"] == "kp_" and seen["rollAudits"] == 1
+    assert seen["deliveryTypes"] == ["KEY_ROLLED"] and seen["resentEventId"] == seen["deliveryEventId"]
+
+    # every operation of graphql/queries/ went out, and nothing else
+    expected = operations_in_the_folder()
+    assert len(expected) >= 21
+    assert set(seen["operations"]) == expected, f"never sent: {sorted(expected - set(seen['operations']))}"
 
     # and the server agrees
     project = graphql(keyplane, "ProjectApiKeys", projectId=seen["projectId"])["project"]
     assert project["name"] == "From TypeScript" and project["keyCount"] == 0 and project["apiKeys"]["edges"] == []
     assert graphql(keyplane, "ApiKey", id=seen["keyId"])["apiKey"] is None
+    assert graphql(keyplane, "ProjectWebhooks", projectId=seen["projectId"])["project"]["webhooks"] == []
 
 
 def test_a_wrong_token_is_refused_with_a_request_error(keyplane, tmp_path):
