@@ -29,7 +29,7 @@ from app.services import catalog
 from app.services.deliverer import Deliverer
 from app.services.webhook_targets import Resolver
 from app.settings import Settings
-from app.store import alert_firings, audit, changes, keystate, outbox, partitions, sql, usage_records
+from app.store import alert_firings, audit, changes, health, keystate, outbox, partitions, sql, usage_records
 from schema.build import build_schema
 
 log = logging.getLogger("keyplane")
@@ -40,7 +40,7 @@ DAY_US = 86_400 * 1_000_000
 async def healthz(request: Request) -> JSONResponse:
     """200 when the database answers within 2 s, else 503: load balancers route around the instance."""
     try:
-        await asyncio.wait_for(sql.fetch(sql.client(), "SELECT 1 AS one"), timeout=2.0)
+        await asyncio.wait_for(health.ping(), timeout=2.0)
     except Exception as exc:
         log.warning("health check failed: %s", type(exc).__name__)
         return JSONResponse({"status": "unavailable"}, status_code=503)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from app.domain import iam, windows
 from app.domain.decision import Counters, KeySnapshot
 from app.domain.windows import Window
-from app.store import changes, key_counters, keystate, sql
+from app.store import changes, key_counters, keystate, sql, usage_windows
 
 MAX_ENTRIES = 200_000
 MAX_UNKNOWN = 100_000
@@ -178,18 +178,10 @@ class KeyCache:
         snapshot = await keystate.snapshot_of(row)
         window = windows.stored_window(row["recurring_amount"], row["recurring_value"], row["recurring_unit"])
         counters_start = keystate.window_start_of(row, now_us)
-        held = await sql.fetch(
-            conn,
-            "SELECT window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
-            " WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
-            [row["id"], now_us],
-        )
+        held = await keystate.open_holds_of(conn, row["id"], now_us)
         window_usage = 0
         if counters_start is not None:
-            found = await sql.fetch_one(
-                conn, "SELECT usage FROM usage_windows WHERE key_id = ? AND window_start = ?", [row["id"], counters_start]
-            )
-            window_usage = found["usage"] if found else 0
+            window_usage = await usage_windows.window_usage_of(conn, row["id"], counters_start)
         return Entry(
             snapshot=snapshot,
             usage=row["usage"],
@@ -284,11 +276,7 @@ class KeyCache:
         pending, self._last_used = self._last_used, {}
         conn = sql.client()
         for key_id, used_at in pending.items():
-            await sql.execute(
-                conn,
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-                [used_at, key_id, used_at],
-            )
+            await keystate.record_last_used(conn, key_id, used_at)
 
     def __len__(self) -> int:
         return len(self._by_hash)

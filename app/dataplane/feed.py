@@ -16,7 +16,7 @@ import logging
 import time
 
 from app.domain.timeconv import to_micros
-from app.store import changes, sql
+from app.store import changes
 
 log = logging.getLogger("keyplane.feed")
 HOLE_PATIENCE_S = 30.0
@@ -50,8 +50,7 @@ class ChangeFeed:
         holes. Without such a row (a young database), from the beginning."""
         now_us = to_micros(self.clock.now()) if self.clock is not None else int(time.time() * 1_000_000)
         cutoff = now_us - int(HOLE_PATIENCE_S * 1_000_000)
-        row = await sql.fetch_one(sql.client(), "SELECT MAX(seq) AS seq FROM changes WHERE at <= ?", [cutoff])
-        return (row or {}).get("seq") or 0
+        return await changes.newest_seq_at_or_before(cutoff)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -77,14 +76,7 @@ class ChangeFeed:
                 log.warning("change feed poll failed: %s", type(exc).__name__)
 
     async def poll_once(self) -> int:
-        conn = sql.client()
-        params: list = [self.last_seq]
-        where = "seq > ?"
-        if self.holes:
-            holes = sorted(self.holes)
-            where += f" OR seq IN ({', '.join('?' for _ in holes)})"
-            params += holes
-        rows = await sql.fetch(conn, f"SELECT seq, kind, ref_id, at FROM changes WHERE {where} ORDER BY seq LIMIT {BATCH}", params)
+        rows = await changes.read_after(self.last_seq, sorted(self.holes), BATCH)
         now = time.monotonic()
         for row in rows:
             seq = row["seq"]
@@ -107,5 +99,4 @@ class ChangeFeed:
 async def prune(now_us: int) -> None:
     """Drop rows older than an hour, but keep the newest: an instance starting later begins after it
     (ChangeFeed.start_position), so a number taken just above it but not yet committed is still caught."""
-    await sql.execute(sql.client(), "DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)",
-                      [now_us - KEEP_CHANGES_US])
+    await changes.prune(now_us - KEEP_CHANGES_US)

@@ -10,7 +10,7 @@ from app.domain.ids import encode
 from app.services.audit import actor_of
 from app.services.callers import Tenant
 from app.services.errors import Problems, not_found
-from app.store import audit, sql
+from app.store import api_keys, audit
 
 
 async def get_key(tenant: Tenant, key_id: int | None) -> models.ApiKey | None:
@@ -30,9 +30,7 @@ async def lock_key(tx, tenant: Tenant, key_id: int) -> models.ApiKey:
     """Lock the key's row until ``tx`` ends (a row lock on PostgreSQL, the write lock on SQLite: a
     write first, so SQLite never has to upgrade a read) and read it under that lock, so that the
     audit's "before" is exactly what this change replaces, however many writers there are."""
-    locked = await sql.execute(tx, "UPDATE api_keys SET enabled = enabled WHERE id = ? AND org_id = ?",
-                               [key_id, tenant.org_id])
-    if locked != 1:
+    if not await api_keys.lock_key(tx, key_id, tenant.org_id):
         raise not_found("id", "API key")  # deleted meanwhile
     return await models.ApiKey.filter(id=key_id).using_db(tx).first()
 

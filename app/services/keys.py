@@ -23,7 +23,7 @@ from app.services.callers import Tenant
 from app.services.errors import ErrorCode, Problems, not_found, refuse
 from app.services.limits import RecurringSpec, parse_amount, parse_recurring, recurring_columns
 from app.services.paging import Page, after_position, page_size
-from app.store import changes, outbox, sql
+from app.store import api_keys, changes, outbox, projects
 from app.store.iam_rules import replace_rules
 
 MAX_GRACE = timedelta(days=30)
@@ -105,13 +105,7 @@ async def create_key(
     secret = secrets.generate(secrets.KEY_PREFIX)
     async with changes.write() as tx:
         # the quota check and the slot are one statement: concurrent creates cannot both pass
-        if limit is None:
-            taken = await sql.execute(tx, "UPDATE projects SET key_count = key_count + 1 WHERE id = ?", [project.id])
-        else:
-            taken = await sql.execute(
-                tx, "UPDATE projects SET key_count = key_count + 1 WHERE id = ? AND key_count < ?", [project.id, limit]
-            )
-        if taken != 1:
+        if not await projects.take_key_slot(tx, project.id, limit):
             raise refuse(
                 ErrorCode.KEY_LIMIT_REACHED,
                 "projectId",
@@ -192,10 +186,9 @@ async def delete_key(tenant: Tenant, clock, key_id: int | None) -> int:
     async with changes.write() as tx:
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key, await iam.pairs_of_key(key.id, tx))
-        deleted = await sql.execute(tx, "DELETE FROM api_keys WHERE id = ? AND org_id = ?", [key.id, tenant.org_id])
-        if deleted == 0:  # deleted concurrently (SQLite's count also includes the rows removed by ON DELETE CASCADE)
+        if not await api_keys.delete_key(tx, key.id, tenant.org_id):  # deleted concurrently
             raise not_found("id", "API key")
-        await sql.execute(tx, "UPDATE projects SET key_count = key_count - 1 WHERE id = ?", [key.project_id])
+        await projects.free_key_slot(tx, key.project_id)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         await record_key_event(tx, tenant, AuditAction.KEY_DELETED, key, before, None, now_us)
         deliveries = await outbox.enqueue(tx, key.project_id, EventType.KEY_DELETED, key_event_data(key), now_us)
@@ -238,16 +231,10 @@ async def roll_key(tenant: Tenant, clock, key_id: int | None, grace_input: tuple
         key = await lock_key(tx, tenant, key.id)
         before = audited_fields(key)
         before["previousKeyExpiresAt"] = audit_domain.time_text(previous_key_valid_until(key, now_us))
-        # every right-hand side reads the row as it was: the current hash becomes the previous one
-        rolled = await sql.execute(
-            tx,
-            "UPDATE api_keys SET previous_key_hash = CASE WHEN ? THEN key_hash ELSE NULL END,"
-            " previous_key_expires_at = ?, key_hash = ?, masked_key = ?"
-            " WHERE id = ? AND org_id = ?",
-            [grace is not None, previous_until, secrets.hash_secret(secret), secrets.mask_key(secret), key.id,
-             tenant.org_id],
-        )
-        if rolled != 1:  # deleted meanwhile
+        # the current hash becomes the previous one (during a grace period) in the same statement
+        rolled = await api_keys.roll_secret(tx, key.id, tenant.org_id, secrets.hash_secret(secret), secrets.mask_key(secret),
+                                            keep_previous=grace is not None, previous_until=previous_until)
+        if not rolled:  # deleted meanwhile
             raise not_found("id", "API key")
         await changes.emit(tx, changes.KEY, key.id, now_us)
         key.masked_key = secrets.mask_key(secret)

@@ -11,7 +11,7 @@ from app.services import key_access, periods
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import Problems
-from app.store import changes, sql
+from app.store import changes, usage_windows
 
 UNCHANGED = object()  # an input field that was left out (as opposed to an explicit null)
 
@@ -96,7 +96,7 @@ async def update_limits(tenant: Tenant, clock, key_id: int | None, all_time=UNCH
         await models.ApiKey.filter(id=key.id).using_db(tx).update(**updates)
         if "recurring_anchor" in updates and new_recurring is not None:
             # a new window starts now with zero usage, even if an old one started at this instant
-            await sql.execute(tx, "DELETE FROM usage_windows WHERE key_id = ? AND window_start >= ?", [key.id, now_us])
+            await usage_windows.drop_from(tx, key.id, now_us)
         await changes.emit(tx, changes.KEY, key.id, now_us)
         if after != before:  # a concurrent change may have set the same limits already
             await key_access.record_key_event(tx, tenant, AuditAction.KEY_LIMITS_UPDATED, key, before, after, now_us)

@@ -26,7 +26,8 @@ from app.services.callers import Tenant
 from app.services.errors import Problems, not_found
 from app.services.paging import Page, after_position, page_size
 from app.services.webhook_targets import Resolver, checked
-from app.store import audit, changes, outbox, sql
+from app.store import audit, changes, outbox
+from app.store import webhooks as webhook_rows
 
 UNCHANGED = object()
 MAX_WEBHOOKS_PER_PROJECT = 20
@@ -139,8 +140,7 @@ async def update_webhook(tenant: Tenant, clock, settings, resolver: Resolver, we
     async with changes.write() as tx:
         # a write first (the row lock on PostgreSQL, the write lock on SQLite), then the read: the
         # audit's "before" is exactly what this change replaces
-        if await sql.execute(tx, "UPDATE webhooks SET enabled = enabled WHERE id = ? AND org_id = ?",
-                             [hook.id, tenant.org_id]) != 1:
+        if not await webhook_rows.lock_webhook(tx, hook.id, tenant.org_id):
             raise not_found("id", "webhook")
         current = await models.Webhook.filter(id=hook.id).using_db(tx).first()
         before = audited_fields(current)

@@ -111,6 +111,33 @@ async def emit_counters(tx: BaseDBAsyncClient, key_ids: list[int], now_us: int) 
     _remember_own(row["seq"] for row in rows)
 
 
+async def newest_seq_at_or_before(at_us: int) -> int:
+    """The highest seq of a row written at or before ``at_us``; 0 when there is none."""
+    row = await sql.fetch_one(sql.client(), "SELECT MAX(seq) AS seq FROM changes WHERE at <= ?", [at_us])
+    return (row or {}).get("seq") or 0
+
+
+async def read_after(last_seq: int, holes: list[int], limit: int) -> list[dict]:
+    """Rows (seq, kind, ref_id, at) after ``last_seq``, and those of the numbers in ``holes`` (skipped
+    over earlier: on PostgreSQL a lower seq can commit after a higher one), in seq order, at most
+    ``limit`` of them. One statement whatever the number of holes."""
+    params: list = [last_seq]
+    where = "seq > ?"
+    if holes:
+        where += f" OR seq IN ({', '.join('?' for _ in holes)})"
+        params += holes
+    return await sql.fetch(
+        sql.client(), f"SELECT seq, kind, ref_id, at FROM changes WHERE {where} ORDER BY seq LIMIT {limit}", params
+    )
+
+
+async def prune(before_us: int) -> None:
+    """Drop rows written before ``before_us``, but never the newest: an instance starting later begins
+    after it (app/dataplane/feed.py), so it must stay for a number just above it to be caught."""
+    await sql.execute(sql.client(), "DELETE FROM changes WHERE at < ? AND seq < (SELECT MAX(seq) FROM changes)",
+                      [before_us])
+
+
 def _remember_own(seqs) -> None:
     if len(_own_counter_seqs) >= _MAX_OWN:  # the feed reads them within a poll; this never fills in practice
         _own_counter_seqs.clear()

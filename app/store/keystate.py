@@ -55,6 +55,17 @@ async def open_holds_many(conn, key_ids: list[int], now_us: int) -> dict[int, tu
     return found
 
 
+async def open_holds_of(conn, key_id: int, now_us: int) -> list[dict]:
+    """One key's unexpired holds by the window they count in: rows of window_start, amount (their
+    sum) and first_expiry. Expired holds never count (the sweep only keeps the table small)."""
+    return await sql.fetch(
+        conn,
+        "SELECT window_start, SUM(amount) AS amount, MIN(expires_at) AS first_expiry FROM holds"
+        " WHERE key_id = ? AND expires_at > ? GROUP BY window_start",
+        [key_id, now_us],
+    )
+
+
 async def key_row_by_hash(conn, key_hash: str, now_us: int) -> dict | None:
     """The key whose current secret has this hash, or whose previous secret (of a roll) has it and is
     still in its grace period. ``secret_expires_at``: when this secret stops working (None: it does not)."""
@@ -248,3 +259,13 @@ _CHUNK = 1000  # pairs per statement: 2 parameters each stays far below every ba
 async def purge_expired_holds(conn, now_us: int) -> int:
     """Expired holds never count (every sum asks ``expires_at > now``); this only keeps the table small."""
     return await sql.execute(conn, "DELETE FROM holds WHERE expires_at <= ?", [now_us])
+
+
+async def record_last_used(conn, key_id: int, used_at: int) -> None:
+    """Move the key's last use forward to ``used_at``, never back: instances flush their batches in
+    any order, and the condition keeps the newest."""
+    await sql.execute(
+        conn,
+        "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        [used_at, key_id, used_at],
+    )

@@ -1,5 +1,5 @@
-"""The usage_windows table read in bulk: each key's usage in a given window (writes happen with the
-usage itself, ``add``)."""
+"""The usage_windows table: each key's usage in a given window, read one or in bulk (writes happen
+with the usage itself, ``add``), and dropped when a new recurring limit starts a window."""
 from __future__ import annotations
 
 from app.store import sql
@@ -42,3 +42,17 @@ async def add(tx, amounts: dict[tuple[int, int], int]) -> dict[tuple[int, int], 
         )
         after.update(((r["key_id"], r["window_start"]), int(r["usage"])) for r in rows)
     return after
+
+
+async def drop_from(tx, key_id: int, start_us: int) -> None:
+    """Delete the key's windows that start at ``start_us`` or later: a recurring limit set now starts
+    a new window now, with zero usage, even if an old window started at this very instant."""
+    await sql.execute(tx, "DELETE FROM usage_windows WHERE key_id = ? AND window_start >= ?", [key_id, start_us])
+
+
+async def window_usage_of(conn, key_id: int, window_start: int) -> int:
+    """Usage recorded in one window of one key; 0 when nothing was (no row)."""
+    found = await sql.fetch_one(
+        conn, "SELECT usage FROM usage_windows WHERE key_id = ? AND window_start = ?", [key_id, window_start]
+    )
+    return found["usage"] if found else 0
