@@ -25,6 +25,7 @@ from app.domain.timeconv import from_micros, to_micros
 from app.logs import configure_logging
 from app.server import create_app
 from app.services import catalog, orgs, projects, tokens
+from app.services.catalog import CatalogCache
 from app.services.callers import Tenant
 from app.services.errors import Refused
 from app.settings import Settings
@@ -254,7 +255,7 @@ async def _catalog_import(args, clock) -> int:
 
 
 async def _catalog_export(args, clock) -> int:
-    print(json.dumps(catalog_to_json(await catalog.current()), indent=2))
+    print(json.dumps(catalog_to_json(await CatalogCache().current()), indent=2))
     return 0
 
 

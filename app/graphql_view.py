@@ -46,8 +46,9 @@ def _is_request_error(result) -> bool:
 
 
 class KeyplaneGraphQL:
-    def __init__(self, schema, *, tokens, clock, settings, resolver=None) -> None:
+    def __init__(self, schema, *, tokens, clock, settings, catalogs, resolver=None) -> None:
         self.schema = schema
+        self.catalogs = catalogs  # the app's CatalogCache, for the resolvers (Context.catalogs)
         self.resolver = resolver or system_resolver
         self.tokens = tokens
         self.clock = clock
@@ -90,7 +91,7 @@ class KeyplaneGraphQL:
     async def execute(self, request: Request, method: str, tenant: Tenant, query: str, params, media_type: str) -> Response:
         response = Response()
         context = Context(request=request, response=response, tenant=tenant, clock=self.clock, settings=self.settings,
-                          resolver=self.resolver)
+                          catalogs=self.catalogs, resolver=self.resolver)
         context.org = await orgs.get_org(tenant.org_id)
         allowed = {OperationType.QUERY} if method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:

@@ -25,7 +25,7 @@ from app.graphql_view import KeyplaneGraphQL
 from app.guards import RequestGuards
 from app.logs import AccessLog, configure_logging
 from app.metrics import Metrics, endpoint as metrics_endpoint
-from app.services import catalog
+from app.services.catalog import CatalogCache
 from app.services.deliverer import Deliverer
 from app.services.webhook_targets import Resolver
 from app.settings import Settings
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     clock = clock or SystemClock()
     key_cache = KeyCache()
     token_cache = TokenCache(clock)
+    catalogs = CatalogCache()
     last_purge_us: list[int | None] = [None]
     firings_after_key = [0]  # where the pruning of alert firings goes on (a large table takes several runs)
 
@@ -93,16 +94,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     change_feed = feed_module.ChangeFeed(settings.poll_interval_ms, on_tick=housekeeping, clock=clock,
                                          skips_own_counters=True)
     metrics = Metrics()
-    dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, metrics=metrics)
+    dataplane = DataPlane(settings=settings, clock=clock, tokens=token_cache, cache=key_cache, catalogs=catalogs,
+                          metrics=metrics)
     graphql = KeyplaneGraphQL(build_schema(settings.graphiql), tokens=token_cache, clock=clock, settings=settings,
-                              resolver=resolver)
+                              catalogs=catalogs, resolver=resolver)
     deliverer = Deliverer(settings, clock, resolver, webhook_transport)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         if manage_database:
             await db.open_database(settings, to_micros(clock.now()))
-        for listener in (key_cache.on_change, token_cache.on_change):
+        for listener in (key_cache.on_change, token_cache.on_change, catalogs.on_change):
             changes.subscribe_local(listener)
         changes.subscribe_counters(key_cache.counted_here)
         await change_feed.start()
@@ -115,7 +117,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
                 await dataplane.hold_writes.drain()
             await deliverer.stop()
             await change_feed.stop()
-            for listener in (key_cache.on_change, token_cache.on_change):
+            for listener in (key_cache.on_change, token_cache.on_change, catalogs.on_change):
                 changes.unsubscribe_local(listener)
             changes.unsubscribe_counters(key_cache.counted_here)
             with contextlib.suppress(Exception):
@@ -146,11 +148,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     app.state.settings = settings
     app.state.clock = clock
     app.state.key_cache = key_cache
+    app.state.catalogs = catalogs
     app.state.change_feed = change_feed
     app.state.dataplane = dataplane
     app.state.housekeeping = housekeeping
     app.state.deliverer = deliverer
-    catalog.forget()
     return app
 
 

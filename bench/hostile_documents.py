@@ -27,7 +27,8 @@ from resolvers.mutations import Mutation  # noqa: E402
 from resolvers.queries import Query  # noqa: E402
 from schema.build import build_schema  # noqa: E402
 from schema.scalars import MONEY_SCALAR, Money  # noqa: E402
-from schema.types import ApiKey, Organization, Project  # noqa: E402
+from schema.types.keys import ApiKey  # noqa: E402
+from schema.types.projects import Organization, Project  # noqa: E402
 
 
 def strawberry_limiters() -> strawberry.Schema:

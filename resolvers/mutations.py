@@ -22,7 +22,8 @@ from schema.inputs import (
     rules_as_tuples,
 )
 from schema.payloads import ApiKeyPayload, CreateApiKeyPayload, DeleteApiKeyPayload, ProjectPayload, RollApiKeyPayload
-from schema.types import ApiKey, Project
+from schema.types.keys import ApiKey
+from schema.types.projects import Project
 from schema.webhooks import (CreateWebhookInput, CreateWebhookPayload, DeleteWebhookInput, DeleteWebhookPayload,
                              ResendWebhookDeliveryInput, UpdateWebhookInput, Webhook, WebhookDelivery,
                              WebhookDeliveryPayload, WebhookPayload)
@@ -51,6 +52,7 @@ class Mutation:
         created = await keys.create_key(
             context.tenant,
             context.clock,
+            context.catalogs,
             project_id=ids.decode_as("Project", input.project_id),
             name=input.name,
             ttl_input=input.ttl.as_tuple() if input.ttl else None,
@@ -94,7 +96,8 @@ class Mutation:
     @refusals_in_payload
     async def set_api_key_iam_rules(self, info: Info, input: Annotated[SetApiKeyIamRulesInput, INPUT]) -> ApiKeyPayload:
         context = info.context
-        row = await iam.set_rules(context.tenant, context.clock, _key_id(input.id), rules_as_tuples(input.rules))
+        row = await iam.set_rules(context.tenant, context.clock, context.catalogs, _key_id(input.id),
+                                  rules_as_tuples(input.rules))
         return ApiKeyPayload(api_key=ApiKey.of(row, context.now_us))
 
     @strawberry.mutation(description="Deletes a key permanently; its secret is rejected from then on.")
@@ -120,7 +123,7 @@ class Mutation:
         context = info.context
         created = await webhooks.create_webhook(
             context.tenant, context.clock, context.settings, context.resolver, ids.decode_as("Project", input.project_id),
-            input.url, list(input.events), input.description,
+            input.url, [e.to_domain() for e in input.events], input.description,
         )
         return CreateWebhookPayload(webhook=Webhook.of(created.webhook), secret=created.secret)
 
@@ -132,7 +135,7 @@ class Mutation:
         if input.url is not None:
             changes["url"] = input.url
         if input.events is not None:
-            changes["events"] = list(input.events)
+            changes["events"] = [e.to_domain() for e in input.events]
         if input.enabled is not None:
             changes["enabled"] = input.enabled
         if input.description is not None:

@@ -7,11 +7,14 @@ import strawberry
 from strawberry.types import Info
 
 from app.domain import ids
-from app.services import audit, catalog, iam, keys, projects, usage, webhooks
+from app.services import audit, iam, keys, projects, usage, webhooks
 from schema.audit import AuditEvent
 from schema.webhooks import Webhook
-from schema.types import (ApiKey, CatalogModel, IamRule, ModelOffer, Node, Organization, Project, UsageRecord,
-                          organization_of)
+from schema.relay import Node
+from schema.types.catalog import CatalogModel, ModelOffer
+from schema.types.keys import ApiKey, IamRule
+from schema.types.projects import Organization, Project, organization_of
+from schema.types.usage import UsageRecord
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -64,10 +67,10 @@ class Query:
         return await _node(info, id)
 
     @strawberry.field(description="The model catalog the gateway serves.")
-    async def models(self) -> list[CatalogModel]:
-        current = await catalog.current()
+    async def models(self, info: Info) -> list[CatalogModel]:
+        current = await info.context.catalogs.current()
         return [CatalogModel(id=model, offers=[ModelOffer.of(o) for o in current.offers_of(model)]) for model in current.models()]
 
     @strawberry.field(description="Every provider of the catalog.")
-    async def providers(self) -> list[str]:
-        return (await catalog.current()).providers()
+    async def providers(self, info: Info) -> list[str]:
+        return (await info.context.catalogs.current()).providers()

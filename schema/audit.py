@@ -45,9 +45,9 @@ class AuditEvent(Node):
         return cls(
             id=strawberry.ID(ids.encode("AuditEvent", row.id)),
             occurred_at=from_micros(row.occurred_at),
-            action=AuditAction(row.action),
+            action=AuditAction.from_domain(audit_domain.AuditAction(row.action)),
             actor=AuditActor(
-                kind=ActorKind(row.actor_kind),
+                kind=ActorKind.from_domain(audit_domain.ActorKind(row.actor_kind)),
                 token_id=None if row.actor_token_id is None else strawberry.ID(str(row.actor_token_id)),
                 label=row.actor_label,
             ),
@@ -91,7 +91,7 @@ def audit_query(org_id: int, filter: AuditFilter | None) -> audit_service.AuditQ
         project_id = ids.decode_as("Project", filter.project_id)
         if project_id is None:
             project_id = -1  # not a project id: nothing is in it
-    actions = None if filter.actions is None else tuple(audit_domain.AuditAction(a.value) for a in filter.actions)
+    actions = None if filter.actions is None else tuple(a.to_domain() for a in filter.actions)
     return audit_service.AuditQuery(org_id, target_id=filter.target_id, project_id=project_id, actions=actions)
 
 

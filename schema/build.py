@@ -13,7 +13,8 @@ from resolvers.queries import Query
 from schema.checks import DocumentChecks
 from schema.error_log import is_resolver_bug, log_error
 from schema.scalars import MONEY_SCALAR, Money
-from schema.types import ApiKey, Organization, Project
+from schema.types.keys import ApiKey
+from schema.types.projects import Organization, Project
 from schema.webhooks import Webhook
 
 

@@ -22,7 +22,7 @@ class UserError:
 
 
 def user_errors(refused: Refused) -> list[UserError]:
-    return [UserError(code=e.code, field=e.field, message=e.message) for e in refused.errors]
+    return [UserError(code=ErrorCode.from_domain(e.code), field=e.field, message=e.message) for e in refused.errors]
 
 
 class PublicError(GraphQLError):

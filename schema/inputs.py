@@ -20,7 +20,7 @@ class TtlInput:
     unit: TtlUnit = strawberry.field(description="The unit.")
 
     def as_tuple(self) -> tuple:
-        return (self.value, self.unit)
+        return (self.value, self.unit.to_domain())
 
 
 @strawberry.input(description="A window length: HOUR 1–8760, DAY 1–365, WEEK 1–52, MONTH 1–12.")
@@ -35,7 +35,7 @@ class RecurringLimitInput:
     window: WindowInput = strawberry.field(description="The window's length.")
 
     def as_tuple(self) -> tuple:
-        return (self.amount, self.window.value, self.window.unit)
+        return (self.amount, self.window.value, self.window.unit.to_domain())
 
 
 @strawberry.input(description="An IAM rule: allow or deny models, providers or pricing.")
@@ -47,7 +47,7 @@ class IamRuleInput:
 
 
 def rules_as_tuples(rules: list[IamRuleInput] | None) -> list[tuple[str, list[str]]] | None:
-    return None if rules is None else [(rule.type.value, list(rule.values)) for rule in rules]
+    return None if rules is None else [(rule.type.to_domain().value, list(rule.values)) for rule in rules]
 
 
 @strawberry.input(description="A new project.")

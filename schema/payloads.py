@@ -4,7 +4,8 @@ from __future__ import annotations
 import strawberry
 
 from schema.errors import UserError
-from schema.types import ApiKey, Project
+from schema.types.keys import ApiKey
+from schema.types.projects import Project
 
 ERRORS = "Why nothing changed; empty on success."
 

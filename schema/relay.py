@@ -1,9 +1,13 @@
-"""Relay's building blocks, shared by every aggregate's types: the Node interface and PageInfo."""
+"""Relay's building blocks, shared by every aggregate's types: the Node interface, PageInfo, and
+the descriptions of the paging arguments."""
 from __future__ import annotations
 
 import strawberry
 
 from app.services.paging import Page
+
+FIRST_ARGUMENT = "How many items per page: at most 100 (more is capped); not negative."
+AFTER_ARGUMENT = "The endCursor of the previous page; absent: the first page."
 
 
 @strawberry.interface(description="An object with a global id (Relay).")

@@ -14,19 +14,11 @@ from app.domain.alerts import EventType
 from app.domain.timeconv import from_micros, optional_from_micros
 from app.domain.webhooks import events_from_text
 from app.services import webhooks as webhook_service
-from schema.enums import described
+from schema.enums import WebhookEventType
 from schema.errors import UserError, query_guard
-from schema.types import Node, PageInfo
+from schema.relay import Node, PageInfo
 
 ERRORS = "Why nothing changed; empty on success."
-
-WebhookEventType = described(EventType, "WebhookEventType", "What a webhook is told about.", {
-    "KEY_USAGE_THRESHOLD": "A key's usage first reached one of its alertThresholds of a limit (all-time, or in a window).",
-    "KEY_LIMIT_REACHED": "A key's usage first reached 100% of a limit (all-time, or in a window).",
-    "KEY_ROLLED": "A key got a new secret.",
-    "KEY_DELETED": "A key was deleted.",
-})
-
 
 @strawberry.type(description="One event sent (or to be sent) to a webhook, with its attempts so far.")
 class WebhookDelivery:
@@ -47,7 +39,7 @@ class WebhookDelivery:
         return cls(
             id=strawberry.ID(ids.encode("WebhookDelivery", row.id)),
             event_id=row.event_id,
-            event_type=EventType(row.event_type),
+            event_type=WebhookEventType.from_domain(EventType(row.event_type)),
             created_at=from_micros(row.created_at),
             attempts=row.attempts,
             last_status=row.last_status,
@@ -85,7 +77,7 @@ class Webhook(Node):
         return cls(
             id=strawberry.ID(ids.encode("Webhook", row.id)),
             url=row.url,
-            events=sorted(events_from_text(row.events), key=lambda e: e.name),
+            events=sorted((WebhookEventType.from_domain(e) for e in events_from_text(row.events)), key=lambda e: e.name),
             enabled=bool(row.enabled),
             description=row.description,
             created_at=from_micros(row.created_at),

@@ -49,15 +49,12 @@ def database_url(tmp_path) -> str:
 async def database(database_url, clock):
     """An open, migrated, empty database with the default catalog."""
     settings = Settings(database_url=database_url)
-    catalog.forget()
     await db.open_database(settings, to_micros(clock.now()))
     if TEST_DATABASE_URL:
         await sql.execute(sql.client(), f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
         await catalog.seed_default(to_micros(clock.now()))
-    catalog.forget()
     yield database_url
     await db.close_database()
-    catalog.forget()
 
 
 @pytest.fixture
@@ -73,7 +70,6 @@ def empty_database_url(database_url, clock, monkeypatch) -> str:
 
     if TEST_DATABASE_URL:
         asyncio.run(empty())
-    catalog.forget()
     monkeypatch.setenv("KEYPLANE_DATABASE_URL", database_url)
     return database_url
 

@@ -84,7 +84,7 @@ async def _reset_headers(cache, key: str, now_us: int) -> dict:
     return {"retry-after": str(seconds), "x-keyplane-resets-at": resets.isoformat()}
 
 
-async def check(request: Request, *, tokens, cache, clock, metrics, body: bytes) -> Response:
+async def check(request: Request, *, tokens, cache, catalogs, clock, metrics, body: bytes) -> Response:
     """One ext_authz check. The gateway token first: without it, 401 whatever the key."""
     caller = await tokens.caller(f"Bearer {request.headers.get(GATEWAY_TOKEN_HEADER, '').removeprefix('Bearer ').strip()}")
     if not isinstance(caller, Gateway):
@@ -98,7 +98,7 @@ async def check(request: Request, *, tokens, cache, clock, metrics, body: bytes)
     if model is None:
         return openai_error(400, "invalid_request_error", "BAD_REQUEST",
                             'the request body must be a JSON object naming the "model" to use')
-    answer = await authorize_service.authorize(cache, clock, AuthorizeBody(key, model, None, None, None), 0)
+    answer = await authorize_service.authorize(cache, catalogs, clock, AuthorizeBody(key, model, None, None, None), 0)
     verdict = answer.decision
     metrics.child(metrics.decisions, verdict.code).inc()
     if verdict.allowed:
@@ -116,10 +116,11 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def endpoint(dataplane):
-    """The route's handler, sharing the data plane's token cache, key cache, clock and metrics."""
+    """The route's handler, sharing the data plane's token cache, key cache, catalog cache, clock and metrics."""
     async def ext_authz(request: Request) -> Response:
         with dataplane.metrics.timer("ext_authz"):
-            return await check(request, tokens=dataplane.tokens, cache=dataplane.cache, clock=dataplane.clock,
+            return await check(request, tokens=dataplane.tokens, cache=dataplane.cache, catalogs=dataplane.catalogs,
+                               clock=dataplane.clock,
                                metrics=dataplane.metrics, body=await body_of(request))
 
     return ext_authz

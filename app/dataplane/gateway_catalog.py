@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.domain.catalog import catalog_to_json
-from app.services import catalog
 
 
 def endpoint(dataplane):
@@ -17,6 +16,6 @@ def endpoint(dataplane):
         refused = await dataplane._refused(request.headers.get("authorization"))  # the data plane's token check
         if refused is not None:
             return refused.response()
-        return JSONResponse(catalog_to_json(await catalog.current()))
+        return JSONResponse(catalog_to_json(await dataplane.catalogs.current()))
 
     return gateway_catalog

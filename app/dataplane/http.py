@@ -42,11 +42,12 @@ def answer_body(answer: authorize_service.Answer) -> dict:
 
 
 class DataPlane:
-    def __init__(self, *, settings, clock, tokens, cache, metrics) -> None:
+    def __init__(self, *, settings, clock, tokens, cache, catalogs, metrics) -> None:
         self.settings = settings
         self.clock = clock
         self.tokens = tokens
         self.cache = cache
+        self.catalogs = catalogs  # the app's CatalogCache
         self.metrics = metrics
         # concurrent /v1/usage requests share transactions (app/dataplane/group_commit.py)
         self.usage_writes: GroupCommit = GroupCommit(
@@ -73,8 +74,8 @@ class DataPlane:
                 body = parse_authorize(raw)
             except BadRequest as exc:
                 return error_reply(exc.status, exc.code, exc.message)
-            answer = await authorize_service.authorize(self.cache, self.clock, body, self.settings.hold_seconds,
-                                                       self.hold_writes.submit)
+            answer = await authorize_service.authorize(self.cache, self.catalogs, self.clock, body,
+                                                       self.settings.hold_seconds, self.hold_writes.submit)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
             reply = answer_body(answer)
             if answer.decision.code == PERIOD_USAGE_EXCEEDED:  # the gateway can tell its client when to retry

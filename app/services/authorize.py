@@ -20,7 +20,7 @@ from typing import Awaitable, Callable, Protocol
 from app.domain import decision, secrets
 from app.domain.decision import RequestState
 from app.domain.timeconv import to_micros
-from app.services import catalog
+from app.services.catalog import CatalogCache
 from app.store import changes, keystate, sql
 
 
@@ -83,16 +83,17 @@ def hold_expiry(now_us: int, hold_seconds: int) -> int:
     return now_us + hold_seconds * 1_000_000
 
 
-async def authorize(cache: KeyEntries, clock, body: AuthorizeBody, hold_seconds: int,
+async def authorize(cache: KeyEntries, catalogs: CatalogCache, clock, body: AuthorizeBody, hold_seconds: int,
                     holds: Holds | None = None) -> Answer:
     """Without a ``requestId``: the cache answers, no database round trip (the hot path). With one,
     what the store knows of it is an input of the decision: a settled id is refused
     (DUPLICATE_REQUEST_ID), a held one is not held twice. A soft check with a request id pays one
     indexed read for that; a hold is decided under the key's lock, in a transaction shared with
-    the holds that arrive meanwhile (``holds``, a group commit of ``decide_holds``)."""
+    the holds that arrive meanwhile (``holds``, a group commit of ``decide_holds``). ``catalogs``:
+    the instance's catalog cache."""
     now_us = to_micros(clock.now())
     request = decision.Request(body.model, body.provider, body.estimated_cost)
-    current_catalog = await catalog.current()
+    current_catalog = await catalogs.current()
     entry = await cache.get(secrets.hash_secret(body.key), now_us)
     if entry is None:
         return Answer(decision.decide(None, decision.Counters(), request, current_catalog, now_us))

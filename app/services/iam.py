@@ -6,7 +6,8 @@ from app import models
 from app.domain import iam as iam_domain
 from app.domain.catalog import Catalog
 from app.domain.timeconv import to_micros
-from app.services import catalog, key_access
+from app.services import key_access
+from app.services.catalog import CatalogCache
 from app.services.callers import Tenant
 from app.domain.audit import AuditAction
 from app.services.errors import ErrorCode, Problems
@@ -34,9 +35,10 @@ async def pairs_of_key(key_id: int, conn=None) -> list[tuple[str, list[str]]]:
     return [(rule.type.value, list(rule.values)) for rule in (await iam_rules.rules_for_keys([key_id], conn))[key_id]]
 
 
-async def set_rules(tenant: Tenant, clock, key_id: int | None, rules_input: list[tuple[str, list[str]]]) -> models.ApiKey:
+async def set_rules(tenant: Tenant, clock, catalogs: CatalogCache, key_id: int | None,
+                    rules_input: list[tuple[str, list[str]]]) -> models.ApiKey:
     problems = Problems()
-    rules = validate(rules_input, "rules", problems, await catalog.current())
+    rules = validate(rules_input, "rules", problems, await catalogs.current())
     problems.raise_if_any()
     key = await key_access.get_key_or_refuse(tenant, key_id)
     now_us = to_micros(clock.now())

@@ -16,7 +16,8 @@ from app.domain.cursors import encode_cursor
 from app.domain.ids import encode
 from app.domain.status import KeyStatus, key_status
 from app.domain.timeconv import to_micros
-from app.services import catalog, iam, orgs
+from app.services import iam, orgs
+from app.services.catalog import CatalogCache
 from app.services.key_access import audited_fields, get_key, get_key_or_refuse, lock_key, record_key_event
 from app.services import key_access
 from app.services.callers import Tenant
@@ -76,6 +77,7 @@ def _expiry(clock, ttl_input, problems: Problems) -> int | None:
 async def create_key(
     tenant: Tenant,
     clock,
+    catalogs: CatalogCache,
     project_id: int | None,
     name: str,
     ttl_input: tuple | None = None,
@@ -84,7 +86,8 @@ async def create_key(
     iam_rules: list[tuple[str, list[str]]] | None = None,
     alert_thresholds: list[int] | None = None,
 ) -> CreatedKey:
-    """Validate everything first, then take a quota slot and insert the key in one transaction."""
+    """Validate everything first (IAM rules against ``catalogs``' current catalog), then take a quota
+    slot and insert the key in one transaction."""
     problems = Problems()
     clean = _clean_name(name, problems)
     expires_at = _expiry(clock, ttl_input, problems) if ttl_input is not None else None
@@ -92,7 +95,7 @@ async def create_key(
     recurring: RecurringSpec | None = None
     if recurring_limit is not None:
         recurring = parse_recurring(*recurring_limit, "recurringLimit", problems)
-    rules = iam.validate(iam_rules, "iamRules", problems, await catalog.current()) if iam_rules else []
+    rules = iam.validate(iam_rules, "iamRules", problems, await catalogs.current()) if iam_rules else []
     thresholds = alerts.DEFAULT_THRESHOLDS if alert_thresholds is None else key_access.parse_thresholds(alert_thresholds, problems)
     problems.raise_if_any()
 

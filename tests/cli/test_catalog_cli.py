@@ -9,7 +9,6 @@ import pytest
 
 from app.cli import main
 from app.domain.catalog import catalog_to_json, load_default_catalog
-from app.services import catalog as catalog_service
 
 DEFAULT = catalog_to_json(load_default_catalog())
 NEW = {"models": [
@@ -23,16 +22,13 @@ NEW = {"models": [
 @pytest.fixture
 def cli(empty_database_url, capsys):
     """Runs the CLI against a database of its own (KEYPLANE_DATABASE_URL); returns (exit status, stdout, stderr)."""
-    catalog_service.forget()
-
     def run(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()
         status = main(list(argv))
         out, err = capsys.readouterr()
         return status, out, err
 
-    yield run
-    catalog_service.forget()
+    return run
 
 
 def exported(cli) -> dict:

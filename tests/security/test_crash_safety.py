@@ -30,7 +30,6 @@ def crash_db(tmp_path):
 
             await db.open_database(Settings(database_url=url), 0)
             await sql.execute(sql.client(), f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-            catalog.forget()
             await catalog.seed_default(0)
             await db.close_database()
 

@@ -7,7 +7,6 @@ import os
 import pytest
 
 from app import db
-from app.services import catalog
 from app.settings import Settings
 from tests.system import postgres
 
@@ -24,8 +23,6 @@ async def empty_database_url(tmp_path):
 @pytest.fixture
 async def connected(empty_database_url):
     """Tortoise connected to the empty database (not migrated)."""
-    catalog.forget()
     await db.connect(Settings(database_url=empty_database_url))
     yield empty_database_url
     await db.close_database()
-    catalog.forget()

@@ -22,9 +22,7 @@ CHECKED = ("app", "schema", "resolvers")
 SQL_START = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP)\s+\S")
 
 # modules that may hold SQL outside app/store (each one a temporary, named exception)
-SQL_ALLOWED: frozenset[str] = frozenset({
-    "app.services.catalog",  # its SQL is being moved to app/store (issue 13); remove this line then
-})
+SQL_ALLOWED: frozenset[str] = frozenset()
 
 # layer (a module prefix) -> the prefixes it must not import
 FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ from app.clock import SystemClock
 from app.domain.ids import encode
 from app.domain.secrets import hash_secret
 from app.server import create_app
-from app.services import catalog, orgs, projects, tokens
+from app.services import orgs, projects, tokens
 from app.services.callers import Tenant
 from app.settings import Settings
 from tests.support.documents import document
@@ -58,7 +58,6 @@ async def keyplane():
                                       key_id=key["apiKey"]["id"], secret=key["secret"])
         finally:
             await proxy.close()
-            catalog.forget()
 
 
 async def timed(request) -> tuple[httpx.Response, float]:
