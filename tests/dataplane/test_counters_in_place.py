@@ -58,7 +58,8 @@ async def test_another_instance_still_drops_its_entry_when_usage_is_recorded_her
     created = await create_key(acme, allTimeLimit="1")
     secret, key_id = created["secret"], created["apiKey"]["id"]
     other_cache, other_feed = KeyCache(), ChangeFeed(interval_ms=1000)
-    await other_feed.poll_once()
+    while await other_feed.poll_once():  # catch up with what earlier tests left in the feed
+        pass
     now = to_micros(clock.now())
     assert (await other_cache.get(hash_secret(secret), now)).usage == 0
 
@@ -66,7 +67,8 @@ async def test_another_instance_still_drops_its_entry_when_usage_is_recorded_her
 
     changes.subscribe_local(other_cache.on_change)
     try:
-        await other_feed.poll_once()
+        while await other_feed.poll_once():
+            pass
     finally:
         changes.unsubscribe_local(other_cache.on_change)
     assert (await other_cache.get(hash_secret(secret), now)).usage == 1_000_000_000
@@ -77,7 +79,8 @@ async def test_another_instance_refreshes_only_the_counters_in_one_query(acme, g
                                iamRules=[{"type": "ALLOW_MODELS", "values": [MODEL]}])
     secret, key_id = created["secret"], created["apiKey"]["id"]
     other_cache, other_feed = KeyCache(), ChangeFeed(interval_ms=1000)
-    await other_feed.poll_once()
+    while await other_feed.poll_once():  # catch up with what earlier tests left in the feed
+        pass
     now = to_micros(clock.now())
     assert (await other_cache.get(hash_secret(secret), now)).usage == 0
     loads = other_cache.misses
@@ -88,7 +91,8 @@ async def test_another_instance_refreshes_only_the_counters_in_one_query(acme, g
     await gateway.usage({"keyId": key_id, "requestId": "b", "cost": "0.25"})
     changes.subscribe_local(other_cache.on_change)
     try:
-        await other_feed.poll_once()
+        while await other_feed.poll_once():
+            pass
     finally:
         changes.unsubscribe_local(other_cache.on_change)
 

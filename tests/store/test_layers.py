@@ -34,9 +34,6 @@ FORBIDDEN_IMPORTS: dict[str, tuple[str, ...]] = {
 # (module, imported module) pairs that may be imported inside a function
 FUNCTION_IMPORTS_ALLOWED: frozenset[tuple[str, str]] = frozenset({
     ("app.dataplane.errors", "asyncpg"),  # an optional driver: only there when PostgreSQL is used
-    # schema.webhooks imports schema.types at the top; the other way round is a cycle, resolved
-    # by importing inside the field (schema/types.py is being split into a package)
-    ("schema.types", "schema.webhooks"),
 })
 
 
