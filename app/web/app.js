@@ -1,8 +1,13 @@
 // keyplane dashboard: the API Keys page. Plain ES modules, no framework, no build step.
 import { AuthError, preload, run, session } from './api.js';
-import {
-  createKeyDialog, deleteDialog, iamDialog, limitsDialog, projectDialog, renameDialog, toggleEnabled, usageDialog,
-} from './dialogs.js';
+import { createKeyDialog } from './dialogs/create-key.js';
+import { deleteDialog } from './dialogs/delete.js';
+import { iamDialog } from './dialogs/iam.js';
+import { limitsDialog } from './dialogs/limits.js';
+import { projectDialog } from './dialogs/project.js';
+import { renameDialog } from './dialogs/rename.js';
+import { toggleEnabled } from './dialogs/toggle.js';
+import { usageDialog } from './dialogs/usage.js';
 import { clear, h, icon, toast } from './dom.js';
 import {
   amountEl, PLAN_NAMES, plural, proportion, ruleLabel, timeEl, toNanos, windowLabel,
