@@ -1,5 +1,5 @@
 // "New project".
-import { field, formError, h, nextId, openModal } from '../dom.js';
+import { field, formError, h, nextId, openModal, toast } from '../dom.js';
 import { footerButtons, submitMutation } from './submit.js';
 
 export function projectDialog(ctx) {
