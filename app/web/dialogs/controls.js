@@ -46,7 +46,10 @@ export function reveal(toggle, panel) {
   return sync;
 }
 
-/** A group of controls sharing one label, hint and error slot (data-field = path). */
+/**
+ * A group of controls sharing one label, hint and error slot (data-field = path).
+ * @param {{ label?: string, labelFor?: HTMLElement, controls: HTMLElement[], hint?: string, path?: string, className?: string }} options
+ */
 export function compositeField({ label, labelFor, controls, hint, path, className }) {
   const hintEl = hint ? h('p', { id: nextId('hint'), class: 'field__hint' }, hint) : null;
   const errorEl = h('p', { id: nextId('err'), class: 'field__error', role: 'alert', hidden: true });

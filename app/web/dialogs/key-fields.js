@@ -4,6 +4,9 @@ import { field, h } from '../dom.js';
 import { TTL_BOUNDS, WINDOW_BOUNDS } from '../format.js';
 import { cleanMoney, compositeField, moneyInput, numberInput, reveal, select, switchControl } from './controls.js';
 
+/** @typedef {import('../../../clients/typescript/src/generated/graphql').TtlUnit} TtlUnit */
+/** @typedef {import('../../../clients/typescript/src/generated/graphql').WindowUnit} WindowUnit */
+
 const TTL_UNITS = [['MINUTE', 'Minutes'], ['HOUR', 'Hours'], ['DAY', 'Days']];
 const WINDOW_UNITS = [['HOUR', 'Hours'], ['DAY', 'Days'], ['WEEK', 'Weeks'], ['MONTH', 'Months']];
 const UNIT_WORD = { HOUR: 'hours', DAY: 'days', WEEK: 'weeks', MONTH: 'months' };
@@ -19,7 +22,7 @@ export function ttlInputs({ path = 'ttl', value = 30, unit = 'DAY', label = 'Exp
     label, labelFor: valueInput, controls: [valueInput, unitSelect], path,
     hint: 'The key disables itself once this time has passed.',
   });
-  return { el, valueInput, read: () => ({ value: Number.parseInt(valueInput.value, 10), unit: unitSelect.value }) };
+  return { el, valueInput, read: () => ({ value: Number.parseInt(valueInput.value, 10), unit: /** @type {TtlUnit} */ (unitSelect.value) }) };
 }
 
 /** All-time and recurring limit controls, pre-filled from `limits`. */
@@ -59,7 +62,7 @@ export function limitInputs(limits = {}, paths = { allTime: 'allTimeLimit', recu
     read: () => ({
       allTime: allTimeSwitch.input.checked ? cleanMoney(allTime.input.value) : null,
       recurring: recurringSwitch.input.checked
-        ? { amount: cleanMoney(amount.input.value), window: { value: Number.parseInt(windowValue.value, 10), unit: windowUnit.value } }
+        ? { amount: cleanMoney(amount.input.value), window: { value: Number.parseInt(windowValue.value, 10), unit: /** @type {WindowUnit} */ (windowUnit.value) } }
         : null,
     }),
   };

@@ -171,16 +171,16 @@ function valuePicker(rule, options, { subject, legend, onChange }) {
   return {
     el,
     check(value, checked) {
-      const box = el.querySelector(`input[value="${CSS.escape(value)}"]`);
+      const box = /** @type {HTMLInputElement | null} */ (el.querySelector(`input[value="${CSS.escape(value)}"]`));
       if (box) box.checked = checked;
     },
     filter(needle) {
       let shown = 0;
-      el.querySelectorAll('.picker__option').forEach((option) => {
+      /** @type {NodeListOf<HTMLElement>} */ (el.querySelectorAll('.picker__option')).forEach((option) => {
         option.hidden = Boolean(needle) && !option.dataset.search.includes(needle);
         if (!option.hidden) shown += 1;
       });
-      el.querySelector('.picker__none').hidden = shown > 0;
+      /** @type {HTMLElement} */ (el.querySelector('.picker__none')).hidden = shown > 0;
     },
   };
 }
