@@ -1,4 +1,3 @@
-// @ts-check
 // The GraphQL client. Every operation is a named document of graphql/queries/, fetched from
 // /documents/<Name>.graphql (fragments appended by the server): no query strings live here.
 // The management token is kept in sessionStorage only, sent in the Authorization header only.

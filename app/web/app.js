@@ -1,8 +1,13 @@
 // keyplane dashboard: the API Keys page. Plain ES modules, no framework, no build step.
 import { AuthError, preload, run, session } from './api.js';
-import {
-  createKeyDialog, deleteDialog, iamDialog, limitsDialog, projectDialog, renameDialog, toggleEnabled, usageDialog,
-} from './dialogs.js';
+import { createKeyDialog } from './dialogs/create-key.js';
+import { deleteDialog } from './dialogs/delete.js';
+import { iamDialog } from './dialogs/iam.js';
+import { limitsDialog } from './dialogs/limits.js';
+import { projectDialog } from './dialogs/project.js';
+import { renameDialog } from './dialogs/rename.js';
+import { toggleEnabled } from './dialogs/toggle.js';
+import { usageDialog } from './dialogs/usage.js';
 import { clear, h, icon, toast } from './dom.js';
 import {
   amountEl, PLAN_NAMES, plural, proportion, ruleLabel, timeEl, toNanos, windowLabel,
@@ -12,14 +17,21 @@ import { activityDialog } from './activity.js';
 import { webhooksDialog } from './webhooks.js';
 import { previousKeyNote, rollDialog } from './roll.js';
 
+/** @typedef {import('../../clients/typescript/src/generated/graphql').KeyFilter} KeyFilter */
+
 const PROJECT_KEY = 'keyplane.project';
-const $ = (id) => document.getElementById(id);
+/** @param {string} id an element of index.html */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+// the same lookup for the elements whose own properties (value, disabled, …) the page uses
+const $input = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id));
+const $button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($(id));
+const $select = (/** @type {string} */ id) => /** @type {HTMLSelectElement} */ ($(id));
 
 const state = {
   org: null,
   projectId: null,
   project: null,
-  filter: 'ALL',
+  filter: /** @type {KeyFilter} */ ('ALL'),
   pageSize: 25,
   cursors: [null], // the `after` of each visited page
   page: 0,
@@ -60,7 +72,7 @@ function onAuthError(error) {
 }
 
 $('token-reveal').addEventListener('click', () => {
-  const input = $('token-input');
+  const input = $input('token-input');
   const show = input.type === 'password';
   input.type = show ? 'text' : 'password';
   $('token-reveal').textContent = show ? 'Hide' : 'Show';
@@ -69,13 +81,13 @@ $('token-reveal').addEventListener('click', () => {
 
 $('signin-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const input = $('token-input');
+  const input = $input('token-input');
   const token = input.value.trim();
   const error = $('token-error');
   error.hidden = true;
   input.removeAttribute('aria-invalid');
   if (!token) return;
-  const button = $('signin-submit');
+  const button = $button('signin-submit');
   button.disabled = true;
   button.classList.add('is-busy');
   try {
@@ -124,7 +136,7 @@ function renderOrg() {
   $('org-name').textContent = org.name;
   $('org-plan').textContent = PLAN_NAMES[org.plan] || org.plan;
   $('org-plan').className = `badge badge--plan badge--plan-${org.plan.toLowerCase()}`;
-  const selectEl = clear($('project-select'));
+  const selectEl = clear($select('project-select'));
   if (!org.projects.length) selectEl.append(h('option', { value: '' }, 'No projects yet'));
   for (const project of org.projects) {
     selectEl.append(h('option', { value: project.id, selected: project.id === state.projectId }, project.name));
@@ -136,14 +148,14 @@ async function selectProject(projectId, { focus = true } = {}) {
   state.projectId = projectId;
   state.project = state.org.projects.find((p) => p.id === projectId) || null;
   try { if (projectId) sessionStorage.setItem(PROJECT_KEY, projectId); } catch { /* ignore */ }
-  $('project-select').value = projectId || '';
+  $select('project-select').value = projectId || '';
   resetPaging();
   renderPlan();
   await loadKeys();
   if (focus) $('page-title').focus();
 }
 
-$('project-select').addEventListener('change', (event) => selectProject(event.target.value, { focus: false }));
+$select('project-select').addEventListener('change', () => selectProject($select('project-select').value, { focus: false }));
 
 function openNewProject() {
   projectDialog({
@@ -165,9 +177,9 @@ $('new-project').addEventListener('click', openNewProject);
 function renderPlan() {
   const project = state.project;
   const plan = PLAN_NAMES[state.org?.plan] || state.org?.plan || '';
-  const button = $('create-key');
+  const button = $button('create-key');
   const hint = $('plan-hint');
-  const meter = $('plan-meter');
+  const meter = /** @type {HTMLProgressElement} */ ($('plan-meter'));
   hint.className = 'plan-card__hint';
   if (!project) {
     $('plan-count').textContent = 'No project';
@@ -396,7 +408,7 @@ function openCreate() {
     projectId: state.projectId,
     reload: () => loadKeys(),
     onAuthError,
-    returnFocus: () => ($('create-key').disabled ? $('plan-hint') : $('create-key')),
+    returnFocus: () => ($button('create-key').disabled ? $('plan-hint') : $('create-key')),
   });
 }
 
@@ -411,7 +423,8 @@ $('plan-hint').tabIndex = -1;
 
 // ---------------------------------------------------------------- tabs, paging, refresh
 
-const tabs = [...document.querySelectorAll('[role="tab"]')];
+const tabs = [.../** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('[role="tab"]'))];
+/** @param {HTMLButtonElement} tab */
 function selectTab(tab, { focus = false } = {}) {
   for (const other of tabs) {
     const selected = other === tab;
@@ -421,7 +434,7 @@ function selectTab(tab, { focus = false } = {}) {
   $('keys-panel').setAttribute('aria-labelledby', tab.id);
   if (focus) tab.focus();
   if (state.filter !== tab.dataset.filter) {
-    state.filter = tab.dataset.filter;
+    state.filter = /** @type {KeyFilter} */ (tab.dataset.filter);
     state.keys = [];
     resetPaging();
     loadKeys();
@@ -429,7 +442,7 @@ function selectTab(tab, { focus = false } = {}) {
 }
 tabs.forEach((tab, index) => {
   tab.addEventListener('click', () => selectTab(tab));
-  tab.addEventListener('keydown', (event) => {
+  tab.addEventListener('keydown', (/** @type {KeyboardEvent} */ event) => {
     const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
     if (!(event.key in moves)) return;
     event.preventDefault();
@@ -443,14 +456,14 @@ function updatePager() {
   const count = state.keys.length;
   const start = state.page * state.pageSize;
   const settled = !state.loading && !state.loadFailed;
-  $('page-prev').disabled = !settled || state.page === 0;
-  $('page-next').disabled = !settled || !info?.hasNextPage;
+  $button('page-prev').disabled = !settled || state.page === 0;
+  $button('page-next').disabled = !settled || !info?.hasNextPage;
   const total = state.filter === 'ALL' && state.project ? ` of ${state.project.keyCount}` : '';
   let status = count ? `${start + 1}–${start + count}${total}` : '';
   if (state.loading) status = 'Loading…';
   else if (state.loadFailed) status = '';
   $('page-status').textContent = status;
-  document.querySelector('.pager').hidden = !count && state.page === 0;
+  /** @type {HTMLElement} */ (document.querySelector('.pager')).hidden = !count && state.page === 0;
 }
 
 $('page-next').addEventListener('click', async () => {
@@ -458,17 +471,17 @@ $('page-next').addEventListener('click', async () => {
   state.cursors[state.page + 1] = state.pageInfo.endCursor;
   state.page += 1;
   await loadKeys();
-  ($('page-next').disabled ? $('page-prev') : $('page-next')).focus();
+  ($button('page-next').disabled ? $('page-prev') : $('page-next')).focus();
 });
 $('page-prev').addEventListener('click', async () => {
   if (state.page === 0) return;
   state.page -= 1;
   state.cursors.length = state.page + 1;
   await loadKeys();
-  ($('page-prev').disabled ? $('page-next') : $('page-prev')).focus();
+  ($button('page-prev').disabled ? $('page-next') : $('page-prev')).focus();
 });
-$('page-size').addEventListener('change', (event) => {
-  state.pageSize = Number(event.target.value);
+$select('page-size').addEventListener('change', () => {
+  state.pageSize = Number($select('page-size').value);
   resetPaging();
   loadKeys();
 });
@@ -494,8 +507,8 @@ setInterval(refreshVisiblePage, AUTO_REFRESH_MS);
 
 // ---------------------------------------------------------------- icons of the static markup, boot
 
-document.querySelectorAll('[data-icon]').forEach((el) => el.prepend(icon(el.dataset.icon)));
-document.querySelectorAll('[data-icon-end]').forEach((el) => el.append(icon(el.dataset.iconEnd)));
+/** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-icon]')).forEach((el) => el.prepend(icon(el.dataset.icon)));
+/** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('[data-icon-end]')).forEach((el) => el.append(icon(el.dataset.iconEnd)));
 
 async function boot() {
   const token = session.token;

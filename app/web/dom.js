@@ -7,7 +7,14 @@ import { describeError } from './messages.js';
 let uid = 0;
 export const nextId = (prefix = 'kp') => `${prefix}-${++uid}`;
 
-/** h('button', {class: 'btn', onclick: fn, 'aria-label': 'x'}, 'text', childNode, [more]) */
+/**
+ * h('button', {class: 'btn', onclick: fn, 'aria-label': 'x'}, 'text', childNode, [more])
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [props]
+ * @param {...unknown} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(props || {})) {
@@ -24,6 +31,12 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+/**
+ * @template {ParentNode} P
+ * @param {P} parent
+ * @param {unknown[]} children
+ * @returns {P}
+ */
 export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -32,6 +45,11 @@ export function append(parent, children) {
   return parent;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @returns {E}
+ */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;
@@ -81,7 +99,11 @@ export function icon(name, extraClass = '') {
     (ICONS[name] || []).map((d) => svg('path', { d })));
 }
 
-/** A labelled form field; `path` is the server's error field path ("name", "ttl", …). */
+/**
+ * A labelled form field; `path` is the server's error field path ("name", "ttl", …).
+ * @param {{ label?: string, control: HTMLElement, render?: HTMLElement, hint?: string, path?: string,
+ *   className?: string, inline?: boolean }} options
+ */
 export function field({ label, control, render, hint, path, className, inline = false }) {
   const errorId = nextId('err');
   const hintId = hint ? nextId('hint') : null;
@@ -158,6 +180,10 @@ export function formError() {
  * returns to `returnFocus` (an element, or a function finding one after a re-render) when it
  * closes; it is removed from the document on close, so nothing it showed (a secret) lingers.
  */
+/**
+ * @param {{ title: string, description?: string, body: unknown, footer?: unknown, size?: string,
+ *   returnFocus?: FocusTarget, onClose?: () => void, className?: string }} options
+ */
 export function openModal({ title, description, body, footer, size = 'md', returnFocus, onClose, className }) {
   const titleId = nextId('dlg-title');
   const descId = description ? nextId('dlg-desc') : null;
@@ -193,16 +219,17 @@ export function openModal({ title, description, body, footer, size = 'md', retur
   }, { once: true });
   // a field's server error goes away as soon as the field is edited
   dialog.addEventListener('input', (event) => {
-    const holder = event.target.closest?.('[data-field]');
-    if (!holder || !event.target.matches('input, select, textarea')) return;
-    event.target.removeAttribute('aria-invalid');
+    const target = /** @type {Element} */ (event.target);
+    const holder = target.closest?.('[data-field]');
+    if (!holder || !target.matches('input, select, textarea')) return;
+    target.removeAttribute('aria-invalid');
     holder.classList.remove('is-invalid');
     const slot = holder.querySelector(':scope > .field__error');
-    if (slot && !holder.querySelector('.is-invalid')) { slot.textContent = ''; slot.hidden = true; }
+    if (slot instanceof HTMLElement && !holder.querySelector('.is-invalid')) { slot.textContent = ''; slot.hidden = true; }
   });
   document.body.append(dialog);
   dialog.showModal();
-  const auto = dialog.querySelector('[autofocus]');
+  const auto = /** @type {HTMLElement | null} */ (dialog.querySelector('[autofocus]'));
   if (auto) auto.focus();
   return {
     dialog, body: bodyEl, footer: footerEl, titleEl, descEl,
@@ -212,13 +239,23 @@ export function openModal({ title, description, body, footer, size = 'md', retur
   };
 }
 
+/** @typedef {Element | null | (() => Element | null)} FocusTarget */
+/** @typedef {ReturnType<typeof openModal>} Modal */
+
+/** @param {FocusTarget} target */
 export function restoreFocus(target) {
-  let el = typeof target === 'function' ? target() : target;
-  if (!el || !el.isConnected || el.disabled || el.closest('[hidden]')) el = document.getElementById('page-title');
+  let el = /** @type {HTMLButtonElement | null} */ (typeof target === 'function' ? target() : target);
+  if (!el || !el.isConnected || el.disabled || el.closest('[hidden]')) el = /** @type {HTMLButtonElement | null} */ (document.getElementById('page-title'));
   el?.focus?.();
 }
 
-/** Busy state for a submit button while a request runs. */
+/**
+ * Busy state for a submit button while a request runs.
+ * @template T
+ * @param {HTMLButtonElement} button
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export async function busy(button, work) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');

@@ -67,7 +67,11 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const fullDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
 
-/** A <time> element with a precise tooltip. */
+/**
+ * A <time> element with a precise tooltip.
+ * @param {string | null | undefined} value
+ * @param {{ dateOnly?: boolean, className?: string }} [options]
+ */
 export function timeEl(value, { dateOnly: onlyDate = false, className } = {}) {
   const el = document.createElement('time');
   const date = parseDate(value);

@@ -17,6 +17,7 @@ const FIELD_LABELS = {
 };
 
 /** What the server says (after the field's name) → how a person would say it. */
+/** @type {Array<[RegExp, string | ((substring: string, ...groups: string[]) => string)]>} */
 const REWORDINGS = [
   [/^must not be negative$/, "can't be negative"],
   [/^must be a decimal number$/, 'must be an amount in dollars, such as 10 or 2.50'],
@@ -63,7 +64,7 @@ export function describeError({ field, message }, labels = {}) {
     if (text.startsWith(`${prefix} `)) { text = text.slice(prefix.length + 1); break; }
   }
   for (const [pattern, replacement] of REWORDINGS) {
-    if (pattern.test(text)) { text = text.replace(pattern, replacement); break; }
+    if (pattern.test(text)) { text = typeof replacement === 'string' ? text.replace(pattern, replacement) : text.replace(pattern, replacement); break; }
   }
   const joined = /^(must|can|is|are|needs|may|has)\b/.test(text) ? `${label} ${text}` : `${label}: ${capitalize(text)}`;
   return sentence(capitalize(joined));

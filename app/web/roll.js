@@ -1,7 +1,7 @@
 // "Roll key": a new secret for the same key, shown once as at creation; the previous secret
 // keeps working through the grace picked here (none, 1 hour, 1 day, 7 days or custom).
 import { ApiError, AuthError, mutate } from './api.js';
-import { showSecret } from './dialogs.js';
+import { showSecret } from './dialogs/create-key.js';
 import { busy, clearErrors, formError, h, icon, nextId, openModal, showErrors } from './dom.js';
 import { timeEl } from './format.js';
 

@@ -11,6 +11,7 @@ const EVENTS = [
   ['KEY_ROLLED', 'Key rolled'],
   ['KEY_DELETED', 'Key deleted'],
 ];
+/** @typedef {import('../../clients/typescript/src/generated/graphql').WebhookEventType} WebhookEventType */
 const EVENT_LABEL = Object.fromEntries(EVENTS);
 
 function deliveryState(delivery) {
@@ -87,7 +88,8 @@ export function webhooksDialog(ctx) {
     log.hidden = false;
     try {
       const data = await run('WebhookDeliveries', { id: hook.id, first: 20 });
-      const edges = data.node?.deliveries?.edges ?? [];
+      const node = data.node && 'deliveries' in data.node ? data.node : null;
+      const edges = node?.deliveries?.edges ?? [];
       const resend = async (delivery) => {
         const payload = await mutate('ResendWebhookDelivery', { id: delivery.id });
         if (payload.errors?.length) { toast(payload.errors[0].message, 'error'); return; }
@@ -143,12 +145,13 @@ export function webhooksDialog(ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
+    /** @type {import('../../clients/typescript/src/operations').InputFor<'CreateWebhook'>} */
     const input = {
       projectId: ctx.projectId, url: url.value.trim(),
-      events: boxes.filter((b) => b.input.checked).map((b) => b.input.value),
+      events: boxes.filter((b) => b.input.checked).map((b) => /** @type {WebhookEventType} */ (b.input.value)),
     };
     if (description.value.trim()) input.description = description.value.trim();
-    const submit = form.querySelector('button[type="submit"]');
+    const submit = /** @type {HTMLButtonElement} */ (form.querySelector('button[type="submit"]'));
     try {
       const payload = await busy(submit, () => mutate('CreateWebhook', input));
       if (payload.errors?.length) { showErrors(form, payload.errors); return; }

@@ -1,8 +1,10 @@
 """The dashboard's GraphQL calls (app/web/api.js, plain ES modules) are typed from the generated
 TypeScript through JSDoc: tsc --checkJs accepts the dashboard as it is and refuses a call with
-an unknown operation, a misspelt variable or a misused result."""
+an unknown operation, a misspelt variable or a misused result, in any file of app/web (not only
+api.js)."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 from tests.clients.conftest import CLIENTS, REPO, require
@@ -54,3 +56,26 @@ export async function f() {
     assert result.returncode != 0
     lines = {int(line.split("(")[1].split(",")[0]) for line in result.stdout.splitlines() if "caller.js(" in line}
     assert lines == {5, 6, 8, 9}, result.stdout  # each wrong call, and only those
+
+
+def test_every_file_of_the_dashboard_is_checked(tmp_path):
+    """A misspelt field of an API result in a dialog module (not api.js) fails tsconfig.web.json."""
+    require(TSC.exists(), "clients/typescript/node_modules is missing: (cd clients/typescript && npm ci)")
+    shutil.copytree(REPO / "app" / "web", tmp_path / "app" / "web")
+    typescript = tmp_path / "clients" / "typescript"
+    shutil.copytree(TYPESCRIPT / "src", typescript / "src")
+    shutil.copy(TYPESCRIPT / "tsconfig.web.json", typescript)
+    (typescript / "node_modules").symlink_to(TYPESCRIPT / "node_modules", target_is_directory=True)
+    module = tmp_path / "app" / "web" / "dialogs" / "rename.js"
+    source = module.read_text()
+    assert source.count("payload.apiKey.name") == 1
+    module.write_text(source.replace("payload.apiKey.name", "payload.apiKey.nmae"))
+    planted = next(n for n, line in enumerate(module.read_text().splitlines(), 1) if "apiKey.nmae" in line)
+
+    result = tsc("-p", "tsconfig.web.json", cwd=typescript)
+    assert result.returncode != 0, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if "error TS" in line]
+    assert errors, result.stdout + result.stderr
+    # the planted mistake, and nothing else of the copy
+    assert all(line.startswith(f"../../app/web/dialogs/rename.js({planted},") for line in errors), result.stdout
+    assert any("'nmae'" in line for line in errors), result.stdout
