@@ -38,9 +38,10 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
     for attempt in range(3):
         try:
             return await _record_once(clock, events, retention_days)
-        except IntegrityError:
-            # (PostgreSQL) an event fell in a month that had no partition yet (now created): write again
-            if attempt == 2:
+        except Exception as exc:
+            # (PostgreSQL) an event fell in a month that had no partition yet (now created), or the
+            # transaction was chosen to break a deadlock (it rolled back whole): write again
+            if attempt == 2 or not (isinstance(exc, IntegrityError) or sql.is_deadlock(exc)):
                 raise
     raise AssertionError("unreachable")
 

@@ -48,3 +48,16 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
 async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:
     rows = await fetch(conn, sql, params)
     return rows[0] if rows else None
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL aborted the transaction to break a deadlock (SQLSTATE 40P01), e.g. a usage batch
+    against the housekeeping creating next month's partition: the whole transaction rolled back,
+    and running it again is the remedy."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if getattr(exc, "sqlstate", None) == "40P01" or type(exc).__name__ == "DeadlockDetectedError":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
