@@ -163,10 +163,17 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_remember)
         finally:
-            ms = round((time.perf_counter() - started) * 1000, 3)
-            handler = _handler
-            if handler is not None and self.log.name == ACCESS_LOGGER:
-                handler.access(scope.get("method"), scope.get("path"), status, ms)
-            else:
-                self.log.info("request", extra={"fields": {
-                    "method": scope.get("method"), "path": scope.get("path"), "status": status, "ms": ms}})
+            access_line(self.log, scope.get("method"), scope.get("path"), status, started)
+
+
+def access_line(log: logging.Logger, method: str | None, path: str | None, status: int, started: float) -> None:
+    """Write the access line of a request that began at ``started`` (``time.perf_counter()``), if
+    ``log`` takes INFO: queued as plain fields with keyplane's own logging, else an INFO record."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    ms = round((time.perf_counter() - started) * 1000, 3)
+    handler = _handler
+    if handler is not None and log.name == ACCESS_LOGGER:
+        handler.access(method, path, status, ms)
+    else:
+        log.info("request", extra={"fields": {"method": method, "path": path, "status": status, "ms": ms}})

@@ -18,6 +18,7 @@ from app.auth import TokenCache
 from app.clock import Clock, SystemClock
 from app.dataplane import ext_authz, feed as feed_module, gateway_catalog
 from app.dataplane.cache import KeyCache
+from app.dataplane.hot_path import HotPath
 from app.dataplane.http import DataPlane
 from app.domain import retention
 from app.domain.timeconv import to_micros
@@ -56,8 +57,19 @@ def cors(settings: Settings) -> list[Middleware]:
                        allow_headers=["Authorization", "Content-Type", "Accept"], max_age=600)]
 
 
+class Keyplane(Starlette):
+    """The application; the data plane's POSTs are answered by ``hot_path`` before the middleware
+    stack and the router see them (app/dataplane/hot_path.py), everything else by Starlette."""
+
+    hot_path: HotPath
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not await self.hot_path.answered(scope, receive, send):
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None, *, manage_database: bool = True,
-               resolver: Resolver | None = None, webhook_transport=None) -> Starlette:
+               resolver: Resolver | None = None, webhook_transport=None) -> Keyplane:
     """``manage_database=False`` when the caller (a test) has already opened the database; ``resolver``
     and ``webhook_transport``: how webhook hosts are resolved and reached (tests)."""
     settings = settings or Settings.from_env()
@@ -125,9 +137,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             if manage_database:
                 await db.close_database()
 
-    app = Starlette(
+    app = Keyplane(
         routes=[
-            # the gateway's hot path first: routes are matched in order
+            # the data plane's POSTs, when app.hot_path leaves them to the stack (a CORS request)
             Route("/v1/authorize", dataplane.authorize, methods=["POST"]),
             Route("/v1/usage", dataplane.usage, methods=["POST"]),
             Route("/v1/catalog", gateway_catalog.endpoint(dataplane), methods=["GET"]),
@@ -145,6 +157,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
         exception_handlers={HTTPException: http_errors.router_error},
         middleware=[Middleware(AccessLog), *cors(settings), Middleware(RequestGuards)],
     )
+    app.hot_path = HotPath({"/v1/authorize": dataplane.authorize_reply, "/v1/usage": dataplane.usage_reply},
+                           cors=bool(settings.cors_origins))
     app.state.settings = settings
     app.state.clock = clock
     app.state.key_cache = key_cache
@@ -156,7 +170,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
     return app
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> Keyplane:
     """The application of one worker process of `keyplane serve --workers N`."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
