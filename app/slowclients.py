@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 
+from app.write_coalescing import CoalescedWrites
+
 
 _HEADERS, _BODY, _APP = "headers", "body", "app"  # what the connection is waiting for
 
@@ -82,9 +84,10 @@ except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Base
 
 
-class GuardedHTTPProtocol(SlowClientGuard, _Base):
-    """uvicorn's fastest available HTTP protocol (httptools, else h11) with the guard mixed in.
-    A module-level class, so that `serve --workers N` can name it to its worker processes."""
+class GuardedHTTPProtocol(SlowClientGuard, CoalescedWrites, _Base):
+    """uvicorn's fastest available HTTP protocol (httptools, else h11) with the guard mixed in, and
+    one socket write per response (app/write_coalescing.py). A module-level class, so that
+    `serve --workers N` can name it to its worker processes."""
 
 
 def configure(settings) -> type[asyncio.Protocol]:
