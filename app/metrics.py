@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from app.http_errors import error_response
 
+_GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 500, 1000)
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -31,6 +32,9 @@ class Metrics:
         self.cached_keys = Gauge("keyplane_key_cache_entries", "Keys held in the process cache", registry=self.registry)
         self.propagation_lag = Gauge("keyplane_change_feed_lag_seconds",
                                      "Age of the newest change when this instance applied it", registry=self.registry)
+        self.group_items = Histogram("keyplane_group_commit_items",
+                                     "Items (usage events and holds) per group-commit transaction of the data plane",
+                                     buckets=_GROUP_BUCKETS, registry=self.registry)
         self.feed_healthy = Gauge("keyplane_change_feed_healthy", "1 when the last change-feed poll succeeded",
                                   registry=self.registry)
 

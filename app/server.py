@@ -125,8 +125,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, *, 
             yield
         finally:
             with contextlib.suppress(Exception):
-                await dataplane.usage_writes.drain()
-                await dataplane.hold_writes.drain()
+                await dataplane.writes.drain()
             await deliverer.stop()
             await change_feed.stop()
             for listener in (key_cache.on_change, token_cache.on_change, catalogs.on_change):

@@ -20,13 +20,21 @@ Result = TypeVar("Result")
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, write: Callable[[list[Item]], Awaitable[list[Result]]], max_items: int = 1000) -> None:
-        """``write`` records a list of items in one transaction and returns one result per item, in order."""
+    def __init__(self, write: Callable[[list[Item]], Awaitable[list[Result]]], max_items: int = 1000,
+                 on_group: Callable[[int], None] | None = None) -> None:
+        """``write`` records a list of items in one transaction and returns one result per item, in order;
+        ``on_group`` is told the number of items of each transaction (metrics)."""
         self._write = write
+        self._on_group = on_group
         self._max_items = max_items
         self._waiting: deque[tuple[list[Item], asyncio.Future[list[Result]]]] = deque()
         self._writer: asyncio.Task | None = None
         self.transactions = 0  # how many transactions were written (for tests and metrics)
+
+    @property
+    def queued(self) -> int:
+        """How many requests wait for the next transaction."""
+        return len(self._waiting)
 
     async def submit(self, items: list[Item]) -> list[Result]:
         """Write ``items`` with whatever else is waiting; their results once it committed."""
@@ -52,8 +60,11 @@ class GroupCommit(Generic[Item, Result]):
         try:
             while self._waiting:
                 group = self._next_group()
+                items_of_group = [item for items, _ in group for item in items]
+                if self._on_group is not None:
+                    self._on_group(len(items_of_group))
                 try:
-                    results = await self._write([item for items, _ in group for item in items])
+                    results = await self._write(items_of_group)
                 except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
                     for _, future in group:
                         if not future.done():

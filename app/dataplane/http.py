@@ -15,7 +15,7 @@ from app.domain.timeconv import to_micros
 from app.domain.usage import EventError
 from app.http_errors import Reply, error_reply
 from app.services import authorize as authorize_service
-from app.services import usage as usage_service
+from app.services import data_writes
 from app.services.callers import Gateway
 
 log = logging.getLogger("keyplane.dataplane")
@@ -49,12 +49,11 @@ class DataPlane:
         self.cache = cache
         self.catalogs = catalogs  # the app's CatalogCache
         self.metrics = metrics
-        # concurrent /v1/usage requests share transactions (app/dataplane/group_commit.py)
-        self.usage_writes: GroupCommit = GroupCommit(
-            lambda events: usage_service.record_events(self.clock, events, settings.usage_retention_days))
-        # and so do authorizations that take holds
-        self.hold_writes: GroupCommit = GroupCommit(lambda items: authorize_service.decide_holds(self.cache, items),
-                                                    max_items=500)
+        # concurrent /v1/usage requests and authorizations that take holds share transactions
+        # (app/dataplane/group_commit.py, app/services/data_writes.py)
+        self.writes: GroupCommit = GroupCommit(
+            lambda items: data_writes.write_group(self.clock, self.cache, settings.usage_retention_days, items),
+            on_group=metrics.group_items.observe)
 
     async def _refused(self, authorization: str | None) -> Reply | None:
         caller = await self.tokens.caller(authorization)
@@ -75,7 +74,7 @@ class DataPlane:
             except BadRequest as exc:
                 return error_reply(exc.status, exc.code, exc.message)
             answer = await authorize_service.authorize(self.cache, self.catalogs, self.clock, body,
-                                                       self.settings.hold_seconds, self.hold_writes.submit)
+                                                       self.settings.hold_seconds, self.writes.submit)
             self.metrics.child(self.metrics.decisions, answer.decision.code).inc()
             reply = answer_body(answer)
             if answer.decision.code == PERIOD_USAGE_EXCEEDED:  # the gateway can tell its client when to retry
@@ -99,7 +98,7 @@ class DataPlane:
             self.metrics.child(self.metrics.usage_events, "bad_request").inc()
             return error_reply(exc.status, exc.code, exc.message)
         valid = [e for e in events if not isinstance(e, EventError)]
-        recorded = iter(await self.usage_writes.submit(valid) if valid else [])
+        recorded = iter(await self.writes.submit(valid) if valid else [])
         results = []
         for event in events:
             if isinstance(event, EventError):

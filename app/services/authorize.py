@@ -125,16 +125,23 @@ async def decide_holds(cache: KeyEntries, items: list[HoldRequest]) -> list[Answ
     both). The group is decided at one time, its latest arrival. Concurrent groups on any number
     of instances cannot together over-allocate a limit.
     """
-    now_us = max(item.now_us for item in items)
-    answers = await changes.write_at_once(functools.partial(_decide_in, cache, items, now_us))
-    for answer in answers:
-        if answer.decision.allowed:
-            cache.touch(answer.key_id, now_us)
+    answers = await changes.write_at_once(functools.partial(decide_in, cache, items))
+    touch_allowed(cache, items, answers)
     return answers
 
 
-async def _decide_in(cache: KeyEntries, items: list[HoldRequest], now_us: int, tx) -> list[Answer]:
-    """The transaction of ``decide_holds``; it awaits nothing but its statements (one hop on SQLite)."""
+def touch_allowed(cache: KeyEntries, items: list[HoldRequest], answers: list[Answer]) -> None:
+    """After the commit: the keys whose requests were allowed were used (the group's time)."""
+    now_us = max(item.now_us for item in items)
+    for answer in answers:
+        if answer.decision.allowed:
+            cache.touch(answer.key_id, now_us)
+
+
+async def decide_in(cache: KeyEntries, items: list[HoldRequest], tx) -> list[Answer]:
+    """The transaction of ``decide_holds`` (or its part of a larger one, app/services/data_writes.py);
+    it awaits nothing but its statements (one hop on SQLite)."""
+    now_us = max(item.now_us for item in items)
     answers: list[Answer] = []
     taken: list[tuple[int, str, int, int | None, int]] = []
     rows = await keystate.lock_and_read(tx, sorted({item.snapshot.key_id for item in items}))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 from tortoise.exceptions import IntegrityError
 
@@ -32,12 +33,31 @@ class EventResult:
     error_message: str | None = None
 
 
+@dataclass(frozen=True)
+class Alongside:
+    """More of the data plane's writes carried by a usage batch's transaction (a group of holds,
+    app/services/data_writes.py): the keys it writes, locked with the batch's own in one id
+    order, and its body, run after the events under those locks; it awaits nothing but its
+    statements."""
+
+    key_ids: frozenset[int]
+    body: Callable[[Any], Awaitable[Any]]
+
+
 async def record_events(clock, events: list[UsageEvent], retention_days: int = 0) -> list[EventResult]:
     """Record a batch atomically; returns one result per event, in order. ``retention_days``: how long
     records are kept (0: forever); an event dated before that, less a margin, is refused as too old."""
+    results, _ = await record_events_with(clock, events, retention_days, None)
+    return results
+
+
+async def record_events_with(clock, events: list[UsageEvent], retention_days: int,
+                             alongside: Alongside | None) -> tuple[list[EventResult], Any]:
+    """``record_events``, with ``alongside`` written in the same transaction: (the events' results,
+    what its body returned)."""
     for attempt in range(3):
         try:
-            return await _record_once(clock, events, retention_days)
+            return await _record_once(clock, events, retention_days, alongside)
         except Exception as exc:
             # (PostgreSQL) an event fell in a month that had no partition yet (now created), or the
             # transaction was chosen to break a deadlock (it rolled back whole): write again
@@ -46,18 +66,21 @@ async def record_events(clock, events: list[UsageEvent], retention_days: int = 0
     raise AssertionError("unreachable")
 
 
-async def _record_once(clock, events: list[UsageEvent], retention_days: int) -> list[EventResult]:
+async def _record_once(clock, events: list[UsageEvent], retention_days: int,
+                       alongside: Alongside | None) -> tuple[list[EventResult], Any]:
     now_us = to_micros(clock.now())
     dated: list[int] = []  # when the events to insert happened (to create missing partitions)
     try:
-        return await changes.write_at_once(functools.partial(_record_in, events, now_us, retention_days, dated))
+        return await changes.write_at_once(functools.partial(_record_in, events, now_us, retention_days, dated,
+                                                             alongside))
     except IntegrityError as exc:
         if dated and partitions.missing_partition(exc):
             await partitions.cover(min(dated), max(dated))
         raise
 
 
-async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int, dated: list[int], tx) -> list[EventResult]:
+async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int, dated: list[int],
+                     alongside: Alongside | None, tx) -> tuple[list[EventResult], Any]:
     """The batch's one transaction: records, totals, windows, holds, rollups. Each statement covers
     every key of the batch, so a batch costs the same number of round trips however many keys and
     events it carries; on SQLite the whole transaction is one hop to its thread."""
@@ -65,7 +88,8 @@ async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int,
     # (a key cannot go away meanwhile): on PostgreSQL the inserts below would otherwise each take
     # a foreign-key share lock on the same busy row (slow), and on SQLite the transaction takes
     # the write lock at its first statement
-    locked = await keystate.lock_and_read(tx, sorted({e.key_id for e in events}))
+    extra_keys = alongside.key_ids if alongside is not None else frozenset()
+    locked = await keystate.lock_and_read(tx, sorted({e.key_id for e in events} | extra_keys))
     results: list[EventResult | None] = [None] * len(events)
     fresh: dict[tuple[int, str], int] = {}  # (key, request id) -> index of its first event in the batch
     for index, event in enumerate(events):
@@ -91,7 +115,7 @@ async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int,
             )
         else:
             results[index] = EventResult(events[index].request_id, pair in inserted)
-    return results  # type: ignore[return-value]
+    return results, (await alongside.body(tx) if alongside is not None else None)  # type: ignore[return-value]
 
 
 async def _write(tx, events: list[UsageEvent], fresh: dict, usage_before: dict[int, int], now_us: int) -> tuple[set, set]:

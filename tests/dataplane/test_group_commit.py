@@ -94,7 +94,7 @@ async def test_a_caller_that_goes_away_does_not_stop_the_others_write():
 
 async def test_concurrent_single_events_share_transactions_and_lose_nothing(app, acme, gateway):
     key_id = (await create_key(acme, allTimeLimit="1000"))["apiKey"]["id"]
-    commits = app.state.dataplane.usage_writes
+    commits = app.state.dataplane.writes
     before = commits.transactions
     answers = await asyncio.gather(*(
         gateway.usage({"keyId": key_id, "requestId": f"r{n % 150}", "cost": "0.001"}) for n in range(200)
@@ -141,7 +141,7 @@ async def test_a_failed_group_answers_every_member_with_an_error_and_records_not
 async def test_concurrent_holds_share_transactions_and_never_over_allocate(app, acme, gateway):
     tight = (await create_key(acme, allTimeLimit="1"))["secret"]
     roomy = (await create_key(acme, allTimeLimit="100"))["secret"]
-    commits = app.state.dataplane.hold_writes
+    commits = app.state.dataplane.writes
     before = commits.transactions
 
     def hold(secret: str, request_id: str) -> dict:
@@ -164,3 +164,114 @@ async def test_concurrent_holds_share_transactions_and_never_over_allocate(app, 
     assert (await gateway.authorize(key=tight, model="openai/gpt-4o", estimatedCost="0.3", requestId=settled))[
         "code"] == "DUPLICATE_REQUEST_ID"
     assert answers[24]["allowed"] == answers[0]["allowed"]  # the retried t0 got the same answer
+
+
+async def warm(gateway, secret: str) -> None:
+    """The key in this instance's cache: a hold then waits only for its transaction."""
+    assert (await gateway.authorize(key=secret, model="openai/gpt-4o"))["allowed"] is True
+
+
+def hold_first_group_until(monkeypatch, commits, queued: int, fail_mixed: bool = False) -> list:
+    """The first transaction waits until ``queued`` requests wait behind it, so they form the
+    next group together, whatever the timing of the backend. Returns the sizes (events) of the
+    mixed groups written (or failed, with ``fail_mixed``, the first of them), and a list that is
+    not empty once the first transaction has begun."""
+    real = usage_service.record_events_with
+    mixed: list = []
+    first: list = []
+
+    async def gated(clock, events, retention_days, alongside):
+        if not first:
+            first.append(True)
+            for _ in range(1000):
+                if commits.queued >= queued:
+                    break
+                await asyncio.sleep(0.001)
+        if alongside is not None:
+            mixed.append(len(events))
+            if fail_mixed and len(mixed) == 1:
+                raise DBConnectionError("connection lost")
+        return await real(clock, events, retention_days, alongside)
+
+    monkeypatch.setattr(usage_service, "record_events_with", gated)
+    return mixed, first
+
+
+async def test_holds_and_usage_arriving_together_share_one_transaction_and_stay_exact(app, acme, gateway,
+                                                                                     monkeypatch):
+    """A gateway's hard-capped loop: holds and usage reports in one burst. They are written in
+    shared transactions (app/services/data_writes.py), each request gets its own answer, and
+    the limit is never over-allocated: usage recorded in a transaction counts against the holds
+    decided after it in that transaction."""
+    created = await create_key(acme, allTimeLimit="1")
+    key_id, secret = created["apiKey"]["id"], created["secret"]
+    other = await create_key(acme, allTimeLimit="100")
+    commits = app.state.dataplane.writes
+    await warm(gateway, secret)
+    mixed_groups, begun = hold_first_group_until(monkeypatch, commits, queued=14)
+    before = commits.transactions
+
+    def hold(request_id: str) -> dict:
+        return {"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.3", "requestId": request_id}
+
+    alone = asyncio.ensure_future(  # takes the writer; the burst waits behind it
+        gateway.usage({"keyId": other["apiKey"]["id"], "requestId": "first", "cost": "0.5"}))
+    while not begun:
+        await asyncio.sleep(0.001)
+    calls = [alone]
+    calls += [gateway.authorize(**hold(f"h{n}")) for n in range(6)]
+    calls += [gateway.usage({"keyId": key_id, "requestId": f"u{n}", "cost": "0.1"}) for n in range(4)]
+    calls += [gateway.usage({"keyId": other["apiKey"]["id"], "requestId": f"o{n}", "cost": "0.5"}) for n in range(4)]
+    answers = await asyncio.gather(*calls)
+    holds, usage = answers[1:7], answers[7:]
+    assert mixed_groups == [8], "the burst was not written as one group of holds and usage"
+    assert all(a["results"][0]["recorded"] is True for a in usage)
+    assert [a["results"][0]["requestId"] for a in usage] == [f"u{n}" for n in range(4)] + [f"o{n}" for n in range(4)]
+    allowed = [a for a in holds if a["allowed"]]
+    assert {a["code"] for a in holds if not a["allowed"]} <= {"USAGE_EXCEEDED"}
+    # in the group's transaction the usage (0.4) was recorded first, then the holds decided on it
+    assert len(allowed) == 2
+    assert commits.transactions - before < len(calls)
+    mixed = app.state.dataplane.metrics.group_items  # the groups' sizes are exported for operators
+    assert mixed._sum.get() >= len(calls)
+    # what was held and recorded adds up: one more hold of the rest is refused, of what is left allowed
+    left_nanos = 1_000_000_000 - 400_000_000 - len(allowed) * 300_000_000
+    refused = await gateway.authorize(key=secret, model="openai/gpt-4o", estimatedCost=format_nanos(left_nanos + 1),
+                                      requestId="over")
+    assert refused["code"] == "USAGE_EXCEEDED"
+    if left_nanos > 0:
+        fits = await gateway.authorize(key=secret, model="openai/gpt-4o", estimatedCost=format_nanos(left_nanos),
+                                       requestId="fits")
+        assert fits["allowed"] is True
+
+
+async def test_a_failed_mixed_group_tells_every_member_and_writes_nothing(app, acme, gateway, monkeypatch):
+    created = await create_key(acme, allTimeLimit="10")
+    key_id, secret = created["apiKey"]["id"], created["secret"]
+    await warm(gateway, secret)
+    commits = app.state.dataplane.writes
+    failed, begun = hold_first_group_until(monkeypatch, commits, queued=10, fail_mixed=True)
+    # a first request takes the writer; the burst behind it forms one mixed group
+    alone = asyncio.ensure_future(gateway.post("/v1/usage", {"keyId": key_id, "requestId": "first", "cost": "0.01"}))
+    while not begun:
+        await asyncio.sleep(0.001)
+    responses = await asyncio.gather(
+        alone,
+        *(gateway.post("/v1/authorize", {"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.1",
+                                         "requestId": f"h{n}"}) for n in range(5)),
+        *(gateway.post("/v1/usage", {"keyId": key_id, "requestId": f"u{n}", "cost": "0.01"}) for n in range(5)),
+    )
+    assert failed == [5], "the burst did not form one mixed group"
+    unavailable = [r for r in responses if r.status_code == 503]
+    assert len(unavailable) == 10  # the group's events and its holds, all told
+    assert all(r.json()["error"]["code"] == "UNAVAILABLE" for r in unavailable)
+    assert responses[0].status_code == 200  # the first transaction, alone, committed
+    key = (await acme.gql.run("ApiKeyUsage", id=key_id, first=1))["apiKey"]
+    assert key["usage"] == "0.01"  # none of the failed group's events
+    # none of its holds either: the whole rest of the limit can still be held
+    fits = await gateway.authorize(key=secret, model="openai/gpt-4o", estimatedCost="9.99", requestId="rest")
+    assert fits["allowed"] is True
+    # the gateway retries them: each is written, once
+    retried = await asyncio.gather(*(gateway.usage({"keyId": key_id, "requestId": f"u{n}", "cost": "0.01"})
+                                     for n in range(5)))
+    assert all(a["results"][0]["recorded"] is True for a in retried)

@@ -20,11 +20,11 @@ def test_a_deadlock_is_recognised_through_the_exceptions_that_wrap_it():
 async def test_a_batch_aborted_by_a_deadlock_is_written_again(monkeypatch):
     calls = []
 
-    async def once(clock, events, retention_days):
+    async def once(clock, events, retention_days, alongside):
         calls.append(1)
         if len(calls) == 1:
             raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
-        return ["written"]
+        return ["written"], None
 
     monkeypatch.setattr(usage, "_record_once", once)
     assert await usage.record_events(None, [], 0) == ["written"]
@@ -34,7 +34,7 @@ async def test_a_batch_aborted_by_a_deadlock_is_written_again(monkeypatch):
 async def test_other_errors_are_not_retried(monkeypatch):
     calls = []
 
-    async def once(clock, events, retention_days):
+    async def once(clock, events, retention_days, alongside):
         calls.append(1)
         raise ValueError("a bug")
 
