@@ -274,9 +274,8 @@ class KeyCache:
 
     async def flush_last_used(self) -> None:
         pending, self._last_used = self._last_used, {}
-        conn = sql.client()
-        for key_id, used_at in pending.items():
-            await keystate.record_last_used(conn, key_id, used_at)
+        if pending:
+            await keystate.record_last_used(sql.client(), pending)
 
     def __len__(self) -> int:
         return len(self._by_hash)

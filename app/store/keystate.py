@@ -261,11 +261,17 @@ async def purge_expired_holds(conn, now_us: int) -> int:
     return await sql.execute(conn, "DELETE FROM holds WHERE expires_at <= ?", [now_us])
 
 
-async def record_last_used(conn, key_id: int, used_at: int) -> None:
-    """Move the key's last use forward to ``used_at``, never back: instances flush their batches in
-    any order, and the condition keeps the newest."""
-    await sql.execute(
-        conn,
-        "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-        [used_at, key_id, used_at],
-    )
+async def record_last_used(conn, used: dict[int, int]) -> None:
+    """Move each key's last use forward to its time (key id -> microseconds), never back: instances
+    flush their batches in any order, and the condition keeps the newest. One statement per
+    thousand keys, not one per key: this runs after every poll of the change feed."""
+    pairs = sorted(used.items())
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start:start + _CHUNK]
+        await sql.execute(
+            conn,
+            "UPDATE api_keys SET last_used_at = v.column2"
+            f" FROM (VALUES {_marks(len(chunk), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+            " WHERE api_keys.id = v.column1 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2)",
+            [v for pair in chunk for v in pair],
+        )
