@@ -132,3 +132,30 @@ def test_the_callers_code_is_mypy_strict_clean(tmp_path):
                              "--cache-dir", str(tmp_path / "cache"), str(SCENARIO)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def readme_python_example() -> str:
+    """The README's Python example, as a user copies it (the first python block of "Clients")."""
+    section = (REPO / "README.md").read_text().split("## Clients", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readmes_python_example_works_against_a_live_server(keyplane, capsys):
+    """Run as written, with only the server's address changed: it creates the key and lists it."""
+    installed_client()
+    from keyplane_client import CreateProjectInput, KeyplaneClient
+
+    example = readme_python_example()
+    assert 'url="http://127.0.0.1:8000/graphql"' in example  # where `keyplane serve` listens by default
+    async with KeyplaneClient(url=keyplane.graphql_url, headers={"Authorization": f"Bearer {keyplane.management}"}) as kp:
+        await kp.create_project(CreateProjectInput(name="Default"))  # what `keyplane serve` creates on a first start
+    body = example.replace("http://127.0.0.1:8000/graphql", keyplane.graphql_url)
+    source = "async def example(token):\n" + "".join(f"    {line}\n" for line in body.splitlines()) + "    return locals()\n"
+    namespace: dict = {}
+    exec(compile(source, "README.md", "exec"), namespace)
+    done = await namespace["example"](keyplane.management)
+    assert done["created"].errors == [] and capsys.readouterr().out == ""
+    assert done["created"].api_key.name == "production"
+    assert done["created"].api_key.limits.all_time == Decimal("50")
+    listed = [edge.node.name for edge in done["page"].project.api_keys.edges]
+    assert listed == ["production"]

@@ -77,3 +77,43 @@ def test_a_wrong_token_is_refused_with_a_request_error(keyplane, tmp_path):
     result = subprocess.run(["node", str(script)], env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "KeyplaneRequestError" in result.stderr
     assert graphql(keyplane, "Organization")["organization"]["projects"] == []
+
+
+def readme_typescript_example() -> str:
+    """The README's TypeScript example, as a user copies it (the first ts block of "Clients")."""
+    section = (CLIENTS.parent / "README.md").read_text().split("## Clients", 1)[1]
+    return section.split("```ts\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_typescript_example_type_checks_and_works_against_a_live_server(keyplane, tmp_path):
+    """Compiled with the pinned strict tsc beside the client's sources and run with Node, with only
+    the server's address changed and its two free variables (token, projectId) given."""
+    require(shutil.which("node") is not None, "node is missing")
+    tsc = TYPESCRIPT / "node_modules" / ".bin" / "tsc"
+    require(tsc.exists(), "clients/typescript/node_modules is missing: (cd clients/typescript && npm ci)")
+    example = readme_typescript_example()
+    assert '"http://127.0.0.1:8000/graphql"' in example
+    shutil.copytree(TYPESCRIPT / "src", tmp_path / "src")
+    (tmp_path / "node_modules").symlink_to(TYPESCRIPT / "node_modules")
+    (tmp_path / "package.json").write_text('{"type": "module"}\n')
+    config = json.loads((TYPESCRIPT / "tsconfig.json").read_text())
+    config["include"] = ["src/**/*.ts", "readme.ts"]
+    (tmp_path / "tsconfig.json").write_text(json.dumps(config))
+    imports = "".join(line + "\n" for line in example.splitlines() if line.startswith("import "))
+    body = "".join(line + "\n" for line in example.splitlines() if not line.startswith("import "))
+    (tmp_path / "readme.ts").write_text(
+        imports
+        + "const token = process.env.KEYPLANE_TOKEN ?? '';\nconst projectId = process.env.KEYPLANE_PROJECT_ID ?? '';\n"
+        + body.replace("http://127.0.0.1:8000/graphql", keyplane.graphql_url)
+        + "console.log(JSON.stringify({ created: createApiKey, listed: page.project?.apiKeys.edges.map((e) => e.node.name) }));\n")
+    compiled = subprocess.run([str(tsc), "-p", "tsconfig.json"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    project_id = graphql(keyplane, "CreateProject", input={"name": "Default"})["createProject"]["project"]["id"]
+    environment = {**os.environ, "KEYPLANE_TOKEN": keyplane.management, "KEYPLANE_PROJECT_ID": project_id}
+    result = subprocess.run(["node", str(tmp_path / "dist" / "readme.js")], env=environment, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["created"]["errors"] == [] and seen["created"]["apiKey"]["name"] == "production"
+    assert seen["created"]["apiKey"]["limits"]["allTime"] == "50"
+    assert seen["listed"] == ["production"]
