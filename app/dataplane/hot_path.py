@@ -61,9 +61,10 @@ class HotPath:
         authorization = declared = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                authorization = value.decode("latin-1")
+                if authorization is None:  # the first, as Starlette's request.headers reads it
+                    authorization = value.decode("latin-1")
             elif name == b"content-length":
-                declared = value
+                declared = value  # the last, as the request guards read it
             elif name == b"origin" and self.cors:
                 return False
         started = time.perf_counter()

@@ -161,3 +161,11 @@ async def test_other_methods_are_left_to_the_router(http, gateway, method):
     answer = await http.request(method, "/v1/authorize", headers=headers_for("gateway", gateway))
     assert answer.status_code == 405 and answer.headers["allow"] == "POST"
     assert answer.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("order", [("gateway", "wrong"), ("wrong", "gateway")])
+async def test_a_repeated_authorization_header_is_read_as_the_stack_reads_it(http, stack, gateway, key, order):
+    headers = [("Authorization", headers_for(kind, gateway)["Authorization"]) for kind in order]
+    body = json.dumps({"key": key["secret"], "model": MODEL}).encode()
+    same_answer(await http.post("/v1/authorize", content=body, headers=headers),
+                await stack.post("/v1/authorize", content=body, headers=headers))
