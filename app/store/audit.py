@@ -28,7 +28,7 @@ async def prune(conn, older_than_us: int, batch: int = PRUNE_BATCH, max_batches:
         count = await sql.execute(
             conn,
             "DELETE FROM audit_events WHERE id IN"
-            " (SELECT id FROM audit_events WHERE occurred_at < ? ORDER BY id LIMIT ?)",
+            " (SELECT id FROM audit_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?)",  # its index: no scan
             [older_than_us, batch],
         )
         deleted += count

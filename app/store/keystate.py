@@ -118,12 +118,14 @@ async def request_states(conn, pairs: list[tuple[int, str]], now_us: int) -> dic
         return {}
     values = _marks(len(pairs), _PAIR)
     params = [v for pair in pairs for v in pair]
+    # joins from the VALUES list: SQLite looks each pair up in the unique index; with
+    # "(key_id, request_id) IN (VALUES …)" it scans the whole table (tests/store/test_query_plans.py)
     rows = await sql.fetch(
         conn,
-        f"SELECT key_id, request_id, 1 AS settled FROM {usage_records.request_ids_table(conn)}"
-        f" WHERE (key_id, request_id) IN (VALUES {values})"
-        " UNION ALL SELECT key_id, request_id, 0 AS settled FROM holds"
-        f" WHERE (key_id, request_id) IN (VALUES {values}) AND expires_at > ?",
+        f"SELECT u.key_id, u.request_id, 1 AS settled FROM (VALUES {values}) AS v"
+        f" JOIN {usage_records.request_ids_table(conn)} u ON u.key_id = v.column1 AND u.request_id = v.column2"
+        f" UNION ALL SELECT h.key_id, h.request_id, 0 AS settled FROM (VALUES {values}) AS v"
+        " JOIN holds h ON h.key_id = v.column1 AND h.request_id = v.column2 WHERE h.expires_at > ?",
         [*params, *params, now_us],
     )
     states = {pair: RequestState.NEW for pair in pairs}
@@ -167,8 +169,9 @@ async def counters_under_lock(conn, rows: list[dict], now_us: int) -> dict[int, 
     if windowed:
         found = await sql.fetch(
             conn,
-            "SELECT key_id, window_start, usage FROM usage_windows"
-            f" WHERE (key_id, window_start) IN (VALUES {_marks(len(windowed), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')})",
+            "SELECT w.key_id, w.window_start, w.usage"
+            f" FROM (VALUES {_marks(len(windowed), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+            " JOIN usage_windows w ON w.key_id = v.column1 AND w.window_start = v.column2",
             [v for pair in windowed for v in pair],
         )
         window_usage = {(r["key_id"], r["window_start"]): int(r["usage"]) for r in found}
@@ -243,14 +246,21 @@ async def settle_holds(conn, pairs: list[tuple[int, str]], now_us: int) -> tuple
     windows: dict[tuple[int, str], int | None] = {}
     for offset in range(0, len(pairs), _CHUNK):
         part = pairs[offset:offset + _CHUNK]
-        rows = await sql.fetch(
-            conn,
-            f"DELETE FROM holds WHERE (key_id, request_id) IN (VALUES {_marks(len(part), _PAIR)})"
-            " RETURNING key_id, request_id, window_start, expires_at",
-            [v for pair in part for v in pair],
-        )
+        rows = await sql.fetch(conn, _settle_statement(conn, len(part)), [v for pair in part for v in pair])
         windows.update(((r["key_id"], r["request_id"]), r["window_start"]) for r in rows if r["expires_at"] > now_us)
     return windows, {key_id for key_id, _ in windows}
+
+
+def _settle_statement(conn, count: int) -> str:
+    """DELETE the holds of ``count`` (key id, request id) pairs by their primary key. SQLite has no
+    DELETE … USING and scans the table for "(key_id, request_id) IN (VALUES …)": it finds the rows
+    through a join first."""
+    values = _marks(count, _PAIR)
+    returning = " RETURNING key_id, request_id, window_start, expires_at"
+    if sql.is_postgres(conn):
+        return f"DELETE FROM holds WHERE (key_id, request_id) IN (VALUES {values}){returning}"
+    return (f"DELETE FROM holds WHERE rowid IN (SELECT h.rowid FROM (VALUES {values}) AS v"
+            f" JOIN holds h ON h.key_id = v.column1 AND h.request_id = v.column2){returning}")
 
 
 _CHUNK = 1000  # pairs per statement: 2 parameters each stays far below every backend's limit
