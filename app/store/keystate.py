@@ -32,7 +32,8 @@ def _marks(count: int, mark: str) -> str:
 
 
 # a (key id, request id) pair in a VALUES list: PostgreSQL must be told the key id is a number
-_PAIR = "(CAST(? AS BIGINT), ?)"
+_PAIR = "(CAST(? AS BIGINT), ?)"  # (key id, request id) in a VALUES list
+_INT_PAIR = "(CAST(? AS BIGINT), CAST(? AS BIGINT))"  # (key id, a number) in a VALUES list
 
 
 async def open_holds_many(conn, key_ids: list[int], now_us: int) -> dict[int, tuple[dict[int | None, int], int | None]]:
@@ -170,7 +171,7 @@ async def counters_under_lock(conn, rows: list[dict], now_us: int) -> dict[int, 
         found = await sql.fetch(
             conn,
             "SELECT w.key_id, w.window_start, w.usage"
-            f" FROM (VALUES {_marks(len(windowed), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+            f" FROM (VALUES {_marks(len(windowed), _INT_PAIR)}) AS v"
             " JOIN usage_windows w ON w.key_id = v.column1 AND w.window_start = v.column2",
             [v for pair in windowed for v in pair],
         )
@@ -229,7 +230,7 @@ async def add_usage(conn, per_key: dict[int, int], now_us: int) -> dict[int, dic
         "UPDATE api_keys SET usage = api_keys.usage + v.column2,"
         " last_used_at = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < ? THEN ?"
         " ELSE api_keys.last_used_at END"
-        f" FROM (VALUES {_marks(len(key_ids), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+        f" FROM (VALUES {_marks(len(key_ids), _INT_PAIR)}) AS v"
         " WHERE api_keys.id = v.column1"
         " RETURNING api_keys.id, api_keys.usage, api_keys.recurring_amount, api_keys.recurring_value,"
         " api_keys.recurring_unit, api_keys.recurring_anchor, api_keys.all_time_limit, api_keys.alert_thresholds,"
@@ -244,8 +245,7 @@ async def settle_holds(conn, pairs: list[tuple[int, str]], now_us: int) -> tuple
     the window start each open (unexpired) hold counted against, and the keys that had such holds.
     An expired hold no longer reserved anything: its usage is like usage without a hold."""
     windows: dict[tuple[int, str], int | None] = {}
-    for offset in range(0, len(pairs), _CHUNK):
-        part = pairs[offset:offset + _CHUNK]
+    for part in sql.chunks(pairs, _CHUNK):
         rows = await sql.fetch(conn, _settle_statement(conn, len(part)), [v for pair in part for v in pair])
         windows.update(((r["key_id"], r["request_id"]), r["window_start"]) for r in rows if r["expires_at"] > now_us)
     return windows, {key_id for key_id, _ in windows}
@@ -276,12 +276,11 @@ async def record_last_used(conn, used: dict[int, int]) -> None:
     flush their batches in any order, and the condition keeps the newest. One statement per
     thousand keys, not one per key: this runs after every poll of the change feed."""
     pairs = sorted(used.items())
-    for start in range(0, len(pairs), _CHUNK):
-        chunk = pairs[start:start + _CHUNK]
+    for chunk in sql.chunks(pairs, _CHUNK):
         await sql.execute(
             conn,
             "UPDATE api_keys SET last_used_at = v.column2"
-            f" FROM (VALUES {_marks(len(chunk), '(CAST(? AS BIGINT), CAST(? AS BIGINT))')}) AS v"
+            f" FROM (VALUES {_marks(len(chunk), _INT_PAIR)}) AS v"
             " WHERE api_keys.id = v.column1 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2)",
             [v for pair in chunk for v in pair],
         )

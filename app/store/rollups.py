@@ -15,8 +15,7 @@ async def add(tx, sums: dict[tuple[int, int, str], tuple[int, int]]) -> None:
     """Add ``{(key id, hour, source): (amount, requests)}``, in (key, hour, source) order: concurrent
     transactions then never wait on each other in a cycle. The caller holds the keys' row locks."""
     slots = sorted(sums)
-    for start in range(0, len(slots), _CHUNK):
-        chunk = slots[start:start + _CHUNK]
+    for chunk in sql.chunks(slots, _CHUNK):
         await sql.execute(
             tx,
             "INSERT INTO usage_rollups (key_id, hour_start, source, amount, requests)"

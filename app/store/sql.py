@@ -6,11 +6,12 @@ Tortoise's clients do the I/O (and the pooling, and the transactions).
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\?")
 _converted: dict[str, str] = {}
 
@@ -48,6 +49,13 @@ async def fetch(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -
 async def fetch_one(conn: BaseDBAsyncClient, sql: str, params: Sequence[Any] = ()) -> dict | None:
     rows = await fetch(conn, sql, params)
     return rows[0] if rows else None
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: multi-row statements stay below every
+    backend's limit on parameters."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def is_deadlock(exc: BaseException) -> bool:

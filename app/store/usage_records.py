@@ -25,8 +25,7 @@ async def insert_new(tx, rows: list[tuple]) -> set[tuple[int, str]]:
     the (key, request id) pairs inserted. Rows come in (key, request id) order (no lock cycles)."""
     inserted: set[tuple[int, str]] = set()
     postgres = sql.is_postgres(tx)
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
+    for chunk in sql.chunks(rows, _CHUNK):
         if postgres:
             claimed = await sql.fetch(
                 tx,

@@ -31,8 +31,7 @@ async def add(tx, amounts: dict[tuple[int, int], int]) -> dict[tuple[int, int], 
     (key, window) order; the caller holds the keys' locks."""
     slots = sorted(amounts)
     after: dict[tuple[int, int], int] = {}
-    for offset in range(0, len(slots), 1000):
-        part = slots[offset:offset + 1000]
+    for part in sql.chunks(slots, 1000):
         rows = await sql.fetch(
             tx,
             f"INSERT INTO usage_windows (key_id, window_start, usage) VALUES {', '.join('(?, ?, ?)' for _ in part)}"

@@ -232,8 +232,9 @@ async def test_holds_and_usage_arriving_together_share_one_transaction_and_stay_
     # in the group's transaction the usage (0.4) was recorded first, then the holds decided on it
     assert len(allowed) == 2
     assert commits.transactions - before < len(calls)
-    mixed = app.state.dataplane.metrics.group_items  # the groups' sizes are exported for operators
-    assert mixed._sum.get() >= len(calls)
+    # the groups' sizes are exported for operators
+    registry = app.state.dataplane.metrics.registry
+    assert registry.get_sample_value("keyplane_group_commit_items_sum") >= len(calls)
     # what was held and recorded adds up: one more hold of the rest is refused, of what is left allowed
     left_nanos = 1_000_000_000 - 400_000_000 - len(allowed) * 300_000_000
     refused = await gateway.authorize(key=secret, model="openai/gpt-4o", estimatedCost=format_nanos(left_nanos + 1),
