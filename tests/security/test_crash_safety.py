@@ -3,6 +3,7 @@ the acknowledged events (each batch whole or absent) and no half-created key exi
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,17 +52,41 @@ def kill(instance):
 
 
 def kill_while_sending(server, send, requests: int) -> set:
-    """Send `requests` calls from 8 threads, SIGKILL the server mid-way; the calls' non-None
-    results are what the server acknowledged before it died."""
+    """Send `requests` calls from 8 threads and SIGKILL the server once a tenth of them are
+    acknowledged (so the kill lands mid-load however slow the machine is, never before the
+    first answer); the calls' non-None results are what the server acknowledged before it died."""
+    acknowledged = threading.Semaphore(0)
+
+    def counted(i):
+        result = send(i)
+        if result is not None:
+            acknowledged.release()
+        return result
+
     with ThreadPoolExecutor(8) as pool:
-        futures = [pool.submit(send, i) for i in range(requests)]
-        time.sleep(0.8)
+        futures = [pool.submit(counted, i) for i in range(requests)]
+        deadline = time.monotonic() + 60
+        for _ in range(max(1, requests // 10)):
+            if not acknowledged.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break
         kill(server)
         return {f.result() for f in futures} - {None}
 
 
+_clients = threading.local()
+
+
+def post(url: str, **kwargs) -> httpx.Response:
+    """httpx.post through one client per thread: a new client per call builds a TLS context
+    under the GIL (~25 ms), which made 4,000 calls from 8 threads take minutes."""
+    client = getattr(_clients, "client", None)
+    if client is None:
+        client = _clients.client = httpx.Client()
+    return client.post(url, **kwargs)
+
+
 def graphql(server, token, name, variables):
-    response = httpx.post(f"{server.base_url}/graphql", json={"query": document(name), "variables": variables},
+    response = post(f"{server.base_url}/graphql", json={"query": document(name), "variables": variables},
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
     return response.json()["data"]
 
@@ -88,7 +113,7 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db, tmp_path):
         def send(batch: int) -> int | None:
             events = [{"keyId": key_id, "requestId": f"b{batch}-{i}", "cost": "0.001"} for i in range(BATCH)]
             try:
-                response = httpx.post(f"{server.base_url}/v1/usage", json={"events": events},
+                response = post(f"{server.base_url}/v1/usage", json={"events": events},
                                       headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 return batch if response.status_code == 200 else None
             except httpx.TransportError:
@@ -128,7 +153,7 @@ def test_killed_during_group_committed_single_events_loses_no_acknowledged_one(c
 
         def send(n: int) -> str | None:
             try:
-                response = httpx.post(f"{server.base_url}/v1/usage",
+                response = post(f"{server.base_url}/v1/usage",
                                       json={"keyId": key_id, "requestId": f"s{n}", "cost": "0.001"},
                                       headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 ok = response.status_code == 200 and response.json()["results"][0]["recorded"]
@@ -156,7 +181,7 @@ def test_killed_during_group_committed_holds_loses_no_acknowledged_one(crash_db,
 
         def hold(n: int) -> str | None:
             try:
-                response = httpx.post(f"{server.base_url}/v1/authorize",
+                response = post(f"{server.base_url}/v1/authorize",
                                       json={"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.001",
                                             "requestId": f"h{n}"},
                                       headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
