@@ -2,7 +2,9 @@
 pool through Tortoise, and show in what the database does."""
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -65,5 +67,45 @@ async def test_a_postgres_pool_has_the_configured_size_timeout_and_statement_cac
     await _open(statement_cache_size=100)
     try:
         assert await _prepared_statements_after_two_queries() >= 1
+    finally:
+        await db.close_database()
+
+
+# what a pooled connection would carry to its next user if keyplane wrote it: a session-level
+# advisory lock, a SET without LOCAL, a LISTEN, a cursor
+_SESSION_STATE = re.compile(r"pg_advisory_lock|pg_try_advisory_lock\(|[\"']\s*SET\s+(?!LOCAL\b)"
+                            r"|\bLISTEN\b|\bDECLARE\b", re.I)
+
+
+def test_no_source_keeps_session_state_that_a_released_connection_would_need_reset():
+    """Pooled connections are released without asyncpg's reset statement (db.SessionlessConnection),
+    which is only safe while no statement leaves session state behind."""
+    root = Path(__file__).resolve().parents[2]
+    offending = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+                 for folder in ("app", "schema", "resolvers") for path in sorted((root / folder).rglob("*.py"))
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if _SESSION_STATE.search(line) and not line.lstrip().startswith("#")
+                 and "get_reset_query" not in line and '"""' not in line]
+    assert offending == []
+    assert _SESSION_STATE.search('await sql.execute(tx, "SET statement_timeout = 0")')
+    assert _SESSION_STATE.search("SELECT pg_advisory_lock(1)")
+    assert not _SESSION_STATE.search("SET LOCAL lock_timeout = '5s'")
+    assert not _SESSION_STATE.search('"UPDATE api_keys SET usage = usage + 1"')
+
+
+async def test_a_released_connection_sends_no_reset_but_its_open_transaction_is_rolled_back():
+    await postgres.require_server()
+    await _open(pool_min=1, pool_max=1)
+    try:
+        await sql.fetch(sql.client(), "SELECT 1")  # Tortoise creates the pool on first use
+        pool = sql.client()._pool
+        async with pool.acquire() as connection:
+            assert isinstance(connection, db.SessionlessConnection) and connection.get_reset_query() == ""
+            await connection.execute("CREATE TEMP TABLE released (n int)")
+            await connection.execute("BEGIN")
+            await connection.execute("INSERT INTO released VALUES (1)")
+        async with pool.acquire() as connection:  # the same connection: the pool holds one
+            assert await connection.fetchval("SELECT count(*) FROM released") == 0
+            assert not connection.is_in_transaction()
     finally:
         await db.close_database()
