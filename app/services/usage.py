@@ -106,7 +106,8 @@ async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int,
     inserted, overflowed = set(), set()
     if fresh:
         dated.extend(events[i].occurred_at if events[i].occurred_at is not None else now_us for i in fresh.values())
-        inserted, overflowed = await _write(tx, events, fresh, {key_id: row["usage"] for key_id, row in locked.items()}, now_us)
+        inserted, overflowed = await _write(tx, events, fresh, {key_id: row["usage"] for key_id, row in locked.items()},
+                                            {key_id for key_id, row in locked.items() if row["has_holds"]}, now_us)
     for pair, index in fresh.items():
         if pair in overflowed:
             results[index] = EventResult(
@@ -118,9 +119,10 @@ async def _record_in(events: list[UsageEvent], now_us: int, retention_days: int,
     return results, (await alongside.body(tx) if alongside is not None else None)  # type: ignore[return-value]
 
 
-async def _write(tx, events: list[UsageEvent], fresh: dict, usage_before: dict[int, int], now_us: int) -> tuple[set, set]:
+async def _write(tx, events: list[UsageEvent], fresh: dict, usage_before: dict[int, int], with_holds: set[int],
+                 now_us: int) -> tuple[set, set]:
     """Insert the fresh events under the keys' locks; returns the (key, request id) pairs recorded and
-    those refused for LIMIT_OVERFLOW."""
+    those refused for LIMIT_OVERFLOW. ``with_holds``: the keys that had holds when locked."""
     # in (key, request id) order: concurrent batches sharing request ids then never wait on each other in a cycle
     pending = [events[fresh[pair]] for pair in sorted(fresh)]
     inserted = await usage_records.insert_new(tx, [
@@ -130,7 +132,7 @@ async def _write(tx, events: list[UsageEvent], fresh: dict, usage_before: dict[i
     await usage_records.delete(tx, overflowed)
     inserted -= overflowed
     recorded = [events[fresh[pair]] for pair in sorted(inserted)]
-    counters_after, deliveries = await _apply_totals(tx, recorded, now_us)
+    counters_after, deliveries = await _apply_totals(tx, recorded, with_holds, now_us)
     await rollups.add(tx, sums_by_hour(
         (e.key_id, e.occurred_at if e.occurred_at is not None else now_us, e.source.value, e.cost) for e in recorded
     ))
@@ -157,7 +159,8 @@ def _overflowing(events: list[UsageEvent], fresh: dict, inserted: set, usage_bef
     return over
 
 
-async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> tuple[list[keystate.CountersAfter], int]:
+async def _apply_totals(tx, recorded: list[UsageEvent], with_holds: set[int],
+                        now_us: int) -> tuple[list[keystate.CountersAfter], int]:
     """The all-time totals, the settled holds and the windows of every key of the batch.
 
     Usage that settles an open hold counts toward the window the hold was taken in (the request
@@ -175,7 +178,8 @@ async def _apply_totals(tx, recorded: list[UsageEvent], now_us: int) -> tuple[li
     if not per_key:
         return [], 0
     rows = await keystate.add_usage(tx, per_key, now_us)
-    hold_windows, settled_keys = await keystate.settle_holds(tx, [(e.key_id, e.request_id) for e in recorded], now_us)
+    hold_windows, settled_keys = await keystate.settle_holds(
+        tx, [(e.key_id, e.request_id) for e in recorded if e.key_id in with_holds], now_us)
     current = {key_id: keystate.window_start_of(row, now_us) for key_id, row in rows.items()}
     per_window: dict[tuple[int, int], int] = defaultdict(int)
     for event in recorded:

@@ -40,6 +40,8 @@ class _Pending:
     def __init__(self) -> None:
         self.changes: list[tuple[str, int | None]] = []
         self.callbacks: list[Callable[[], None]] = []
+        self.counter_keys: set[int] = set()  # COUNTERS changes, written when the body ends (emit_counters)
+        self.counters_at = 0
 
     def apply(self) -> None:
         """After the commit: this instance's caches take the changes, then the callbacks run."""
@@ -59,6 +61,7 @@ async def write() -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction() as tx:
         setattr(tx, _PENDING, pending)
         yield tx
+        await _write_counters(tx, pending)
     pending.apply()
 
 
@@ -70,7 +73,9 @@ async def write_at_once(body: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
 
     async def with_pending(tx: BaseDBAsyncClient) -> T:
         setattr(tx, _PENDING, pending)
-        return await body(tx)
+        result = await body(tx)
+        await _write_counters(tx, pending)
+        return result
 
     result = await one_hop.transaction(with_pending)
     pending.apply()
@@ -102,12 +107,20 @@ async def emit(tx: BaseDBAsyncClient, kind: str, ref_id: int | None, now_us: int
 
 
 async def emit_counters(tx: BaseDBAsyncClient, key_ids: list[int], now_us: int) -> None:
-    """``emit(tx, COUNTERS, key_id, now_us)`` for each key, in one statement."""
-    _pending_of(tx)
-    if not key_ids:
+    """``emit(tx, COUNTERS, key_id, now_us)`` for each key. The rows are written when the body of the
+    ``write()`` ends, still in its transaction: one row per key and one statement per transaction
+    however many parts of it (a group's usage and its holds) changed counters."""
+    pending = _pending_of(tx)
+    pending.counter_keys.update(key_ids)
+    pending.counters_at = max(pending.counters_at, now_us)
+
+
+async def _write_counters(tx: BaseDBAsyncClient, pending: _Pending) -> None:
+    if not pending.counter_keys:
         return
+    key_ids = sorted(pending.counter_keys)
     rows = await sql.fetch(tx, f"INSERT INTO changes (kind, ref_id, at) VALUES {', '.join('(?, ?, ?)' for _ in key_ids)}"
-                           " RETURNING seq", [v for key_id in key_ids for v in (COUNTERS, key_id, now_us)])
+                           " RETURNING seq", [v for key_id in key_ids for v in (COUNTERS, key_id, pending.counters_at)])
     _remember_own(row["seq"] for row in rows)
 
 

@@ -205,17 +205,27 @@ async def take_holds(conn, holds: list[tuple[int, str, int, int | None, int]]) -
 async def lock_and_read(conn, key_ids: list[int]) -> dict[int, dict]:
     """Serialize writers of these keys until the transaction ends (row locks taken in id order on
     PostgreSQL, the write lock on SQLite) and read them under those locks; a key that is gone is
-    left out. Changes nothing. One statement for any number of keys."""
+    left out. Changes nothing. One statement for any number of keys. Each row also says whether the
+    key has any hold (``has_holds``, expired ones included): holds are only taken under the key's
+    lock, so a key without one gets none before the transaction ends, and a usage batch need not
+    look for holds to settle."""
     if not key_ids:
         return {}
     marks = _marks(len(key_ids), "?")
     if sql.is_postgres(conn):
         # FOR NO KEY UPDATE is the lock an UPDATE of non-key columns takes; ORDER BY takes them in id order
-        statement = f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE id IN ({marks}) ORDER BY id FOR NO KEY UPDATE"
+        statement = (f"SELECT {_KEY_COLUMNS}, {_HAS_HOLDS} FROM api_keys WHERE id IN ({marks})"
+                     " ORDER BY id FOR NO KEY UPDATE")
     else:
         # SQLite has no row locks: the first write of the transaction takes the database's write lock
-        statement = f"UPDATE api_keys SET usage = usage WHERE id IN ({marks}) RETURNING {_KEY_COLUMNS}"
-    return {row["id"]: row for row in await sql.fetch(conn, statement, key_ids)}
+        statement = f"UPDATE api_keys SET usage = usage WHERE id IN ({marks}) RETURNING {_KEY_COLUMNS}, {_HAS_HOLDS}"
+    rows = await sql.fetch(conn, statement, key_ids)
+    for row in rows:
+        row["has_holds"] = bool(row["has_holds"])
+    return {row["id"]: row for row in rows}
+
+
+_HAS_HOLDS = "EXISTS (SELECT 1 FROM holds WHERE holds.key_id = api_keys.id) AS has_holds"
 
 
 async def add_usage(conn, per_key: dict[int, int], now_us: int) -> dict[int, dict]:
