@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from app.domain import windows
 from app.domain.decision import Counters, KeySnapshot, RequestState
 from app.store import iam_rules, sql, usage_records
@@ -284,8 +286,24 @@ async def purge_expired_holds(conn, now_us: int) -> int:
 async def record_last_used(conn, used: dict[int, int]) -> None:
     """Move each key's last use forward to its time (key id -> microseconds), never back: instances
     flush their batches in any order, and the condition keeps the newest. One statement per
-    thousand keys, not one per key: this runs after every poll of the change feed."""
+    thousand keys, not one per key: this runs after every poll of the change feed.
+
+    On PostgreSQL the rows are locked first, in id order, as every other writer of keys locks them
+    (``lock_and_read``): an ``UPDATE … FROM (VALUES …)`` locks them in its join's order, and
+    against a usage transaction holding one of them that was a deadlock, which PostgreSQL broke
+    only after ``deadlock_timeout`` (a second's stall of the data plane, bench/gateway_loop.py)."""
     pairs = sorted(used.items())
+    if not sql.is_postgres(conn):
+        await _move_last_used(conn, pairs)
+        return
+    async with in_transaction() as tx:
+        for chunk in sql.chunks(pairs, _CHUNK):
+            await sql.fetch(tx, f"SELECT id FROM api_keys WHERE id IN ({_marks(len(chunk), '?')}) ORDER BY id"
+                                " FOR NO KEY UPDATE", [key_id for key_id, _ in chunk])
+        await _move_last_used(tx, pairs)
+
+
+async def _move_last_used(conn, pairs: list[tuple[int, int]]) -> None:
     for chunk in sql.chunks(pairs, _CHUNK):
         await sql.execute(
             conn,

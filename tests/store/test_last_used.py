@@ -2,11 +2,16 @@
 number of keys, each moved forward only (instances flush in any order)."""
 from __future__ import annotations
 
+import asyncio
+import contextvars
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from tortoise.transactions import in_transaction
 
 from app.domain.ids import decode_as
 from app.store import keystate, sql
+from tests.conftest import backend
 from tests.support.api import create_key
 
 BASE_US = 1_900_000_000_000_000  # 2030
@@ -56,3 +61,28 @@ async def test_thousands_of_keys_are_written_in_chunks(key_ids, monkeypatch):
     await keystate.record_last_used(sql.client(), used)
     assert len(statements) == 3
     assert await last_used(ids) == {key_id: 5_000_000 for key_id in ids}
+
+
+@pytest.mark.skipif(backend() != "postgres", reason="SQLite has no row locks: one writer at a time")
+async def test_the_flush_locks_keys_in_id_order_so_it_never_deadlocks_with_a_usage_transaction(key_ids):
+    """A usage transaction locks its keys in id order and may lock more while it runs; a flush
+    that took a higher key first would wait for it on a lower one, each on the other: PostgreSQL
+    breaks that only after deadlock_timeout. Here the transaction holds the lowest key, the flush
+    of all three starts, and the transaction then locks the highest at once (the flush holds
+    nothing while it waits), commits, and the flush completes."""
+    low, high = min(key_ids), max(key_ids)
+    # the low key's live row version goes to the end of the table: a flush that locks in the order
+    # it reads rows would take the high key first
+    await sql.execute(sql.client(), "UPDATE api_keys SET name = name || '' WHERE id = ?", [low])
+    pool = sql.client()
+    outside = contextvars.copy_context()  # the flush's task runs outside the transaction below, on its own connection
+    async with in_transaction() as usage_tx:
+        await sql.fetch(usage_tx, "SELECT id FROM api_keys WHERE id = ? FOR NO KEY UPDATE", [low])
+        flush = asyncio.create_task(keystate.record_last_used(pool, {k: 7_000_000 for k in key_ids}),
+                                    context=outside)
+        await asyncio.sleep(0.2)  # the flush is waiting for the low key
+        assert not flush.done()
+        await sql.execute(usage_tx, "SET LOCAL lock_timeout = '500ms'")
+        await sql.fetch(usage_tx, "SELECT id FROM api_keys WHERE id = ? FOR NO KEY UPDATE", [high])
+    await asyncio.wait_for(flush, 5)
+    assert await last_used(key_ids) == {key_id: 7_000_000 for key_id in key_ids}
