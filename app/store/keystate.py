@@ -213,14 +213,12 @@ async def lock_and_read(conn, key_ids: list[int]) -> dict[int, dict]:
     look for holds to settle."""
     if not key_ids:
         return {}
-    marks = _marks(len(key_ids), "?")
     if sql.is_postgres(conn):
-        # FOR NO KEY UPDATE is the lock an UPDATE of non-key columns takes; ORDER BY takes them in id order
-        statement = (f"SELECT {_KEY_COLUMNS}, {_HAS_HOLDS} FROM api_keys WHERE id IN ({marks})"
-                     " ORDER BY id FOR NO KEY UPDATE")
+        statement = _locking_select(f"{_KEY_COLUMNS}, {_HAS_HOLDS}", len(key_ids))
     else:
         # SQLite has no row locks: the first write of the transaction takes the database's write lock
-        statement = f"UPDATE api_keys SET usage = usage WHERE id IN ({marks}) RETURNING {_KEY_COLUMNS}, {_HAS_HOLDS}"
+        statement = (f"UPDATE api_keys SET usage = usage WHERE id IN ({_marks(len(key_ids), '?')})"
+                     f" RETURNING {_KEY_COLUMNS}, {_HAS_HOLDS}")
     rows = await sql.fetch(conn, statement, key_ids)
     for row in rows:
         row["has_holds"] = bool(row["has_holds"])
@@ -228,6 +226,12 @@ async def lock_and_read(conn, key_ids: list[int]) -> dict[int, dict]:
 
 
 _HAS_HOLDS = "EXISTS (SELECT 1 FROM holds WHERE holds.key_id = api_keys.id) AS has_holds"
+
+
+def _locking_select(columns: str, count: int) -> str:
+    """(PostgreSQL) Read ``count`` keys by id and lock their rows in id order, the one order every
+    writer of keys takes: FOR NO KEY UPDATE is the lock an UPDATE of non-key columns takes."""
+    return f"SELECT {columns} FROM api_keys WHERE id IN ({_marks(count, '?')}) ORDER BY id FOR NO KEY UPDATE"
 
 
 async def add_usage(conn, per_key: dict[int, int], now_us: int) -> dict[int, dict]:
@@ -298,8 +302,7 @@ async def record_last_used(conn, used: dict[int, int]) -> None:
         return
     async with in_transaction() as tx:
         for chunk in sql.chunks(pairs, _CHUNK):
-            await sql.fetch(tx, f"SELECT id FROM api_keys WHERE id IN ({_marks(len(chunk), '?')}) ORDER BY id"
-                                " FOR NO KEY UPDATE", [key_id for key_id, _ in chunk])
+            await sql.fetch(tx, _locking_select("id", len(chunk)), [key_id for key_id, _ in chunk])
         await _move_last_used(tx, pairs)
 
 

@@ -87,7 +87,7 @@ def post(url: str, **kwargs) -> httpx.Response:
 
 def graphql(server, token, name, variables):
     response = post(f"{server.base_url}/graphql", json={"query": document(name), "variables": variables},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+                    headers={"Authorization": f"Bearer {token}"}, timeout=30)
     return response.json()["data"]
 
 
@@ -114,7 +114,7 @@ def test_killed_during_usage_ingestion_keeps_whole_batches(crash_db, tmp_path):
             events = [{"keyId": key_id, "requestId": f"b{batch}-{i}", "cost": "0.001"} for i in range(BATCH)]
             try:
                 response = post(f"{server.base_url}/v1/usage", json={"events": events},
-                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                                headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 return batch if response.status_code == 200 else None
             except httpx.TransportError:
                 return None
@@ -154,8 +154,8 @@ def test_killed_during_group_committed_single_events_loses_no_acknowledged_one(c
         def send(n: int) -> str | None:
             try:
                 response = post(f"{server.base_url}/v1/usage",
-                                      json={"keyId": key_id, "requestId": f"s{n}", "cost": "0.001"},
-                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                                json={"keyId": key_id, "requestId": f"s{n}", "cost": "0.001"},
+                                headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 ok = response.status_code == 200 and response.json()["results"][0]["recorded"]
                 return f"s{n}" if ok else None
             except httpx.TransportError:
@@ -182,9 +182,9 @@ def test_killed_during_group_committed_holds_loses_no_acknowledged_one(crash_db,
         def hold(n: int) -> str | None:
             try:
                 response = post(f"{server.base_url}/v1/authorize",
-                                      json={"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.001",
-                                            "requestId": f"h{n}"},
-                                      headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
+                                json={"key": secret, "model": "openai/gpt-4o", "estimatedCost": "0.001",
+                                      "requestId": f"h{n}"},
+                                headers={"Authorization": f"Bearer {gateway}"}, timeout=30)
                 return f"h{n}" if response.status_code == 200 and response.json()["allowed"] else None
             except httpx.TransportError:
                 return None
